@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# Load benchmark: Cairn against moto, side by side on loopback, the same signed requests
+# replayed by wrk against each. See bench/README.md.
+#
+#   bench/load.sh [--duration S] [--connections N] [--threads N] [--warmup S]
+#                 [--ops GetCallerIdentity,...] [--servers cairn,moto]
+#                 [--cairn-bin PATH] [--build] [--keep]
+set -euo pipefail
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$bench_dir/.." && pwd)
+results_dir="$bench_dir/results"
+
+duration=10
+connections=16
+threads=2
+warmup=1
+ops=GetCallerIdentity
+servers=cairn,moto
+cairn_bin=
+build=0
+keep=0
+
+usage() {
+  cat <<EOF
+usage: bench/load.sh [options]
+  --duration S      seconds of each measurement (default $duration)
+  --connections N   open connections held by wrk (default $connections)
+  --threads N       wrk threads (default $threads)
+  --warmup S        seconds of unmeasured load before each measurement, 0 for none (default $warmup)
+  --ops LIST        comma-separated workloads (default $ops); bench/signed_request.py list names them
+  --servers LIST    cairn,moto (default) or just one of them
+  --cairn-bin PATH  the Cairn binary to run (default: \${CARGO_TARGET_DIR:-target}/release/cairn,
+                    built with cargo build --release when missing)
+  --build           run cargo build --release even when the binary exists
+  --keep            keep the temporary directory (server logs, data dir, signed requests)
+EOF
+}
+
+die() {
+  echo "load.sh: $*" >&2
+  exit 1
+}
+say() { echo "load.sh: $*" >&2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration | --connections | --threads | --warmup | --ops | --servers | --cairn-bin)
+      [ $# -ge 2 ] || die "$1 needs a value"
+      value=$2
+      case "$1" in
+        --duration) duration=$value ;;
+        --connections) connections=$value ;;
+        --threads) threads=$value ;;
+        --warmup) warmup=$value ;;
+        --ops) ops=$value ;;
+        --servers) servers=$value ;;
+        --cairn-bin) cairn_bin=$value ;;
+      esac
+      shift 2
+      ;;
+    --duration=* | --connections=* | --threads=* | --warmup=* | --ops=* | --servers=* | --cairn-bin=*)
+      set -- "${1%%=*}" "${1#*=}" "${@:2}"
+      ;;
+    --build) build=1 && shift ;;
+    --keep) keep=1 && shift ;;
+    -h | --help) usage && exit 0 ;;
+    *) usage >&2 && die "unknown argument: $1" ;;
+  esac
+done
+
+for n in duration connections threads warmup; do
+  [[ ${!n} =~ ^[0-9]+$ ]] || die "--$n must be a whole number, not '${!n}'"
+done
+[ "$duration" -gt 0 ] || die "--duration must be at least 1"
+[ "$threads" -gt 0 ] || die "--threads must be at least 1"
+[ "$connections" -ge "$threads" ] || die "--connections must be at least --threads ($threads)"
+
+run_cairn=0
+run_moto=0
+IFS=, read -r -a server_list <<<"$servers"
+for s in "${server_list[@]}"; do
+  case "$s" in
+    cairn) run_cairn=1 ;;
+    moto) run_moto=1 ;;
+    *) die "unknown server '$s' in --servers (cairn, moto)" ;;
+  esac
+done
+[ $((run_cairn + run_moto)) -gt 0 ] || die "--servers names no server"
+
+# --- what the benchmark needs -------------------------------------------------------------
+
+if ! command -v wrk >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] || die "wrk is missing: install it (apt-get install wrk) or run as root"
+  say "installing wrk"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
+fi
+
+# The Python that signs requests (botocore) and runs moto_server (moto[server]): the first of
+# $BENCH_PYTHON, python3 and the project's .venv that has them, else the .venv gets them.
+py_modules="import botocore"
+[ "$run_moto" = 1 ] && py_modules="$py_modules, moto, moto.server"
+py=
+for cand in "${BENCH_PYTHON:-}" python3 "$root/${CAIRN_VENV:-.venv}/bin/python"; do
+  if [ -n "$cand" ] && command -v "$cand" >/dev/null 2>&1 && "$cand" -c "$py_modules" 2>/dev/null; then
+    py=$cand
+    break
+  fi
+done
+if [ -z "$py" ]; then
+  venv="$root/${CAIRN_VENV:-.venv}"
+  say "installing boto3 and moto[server] into $venv"
+  [ -x "$venv/bin/python" ] || python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/pip" install --quiet boto3 'moto[server]' >&2
+  py="$venv/bin/python"
+  "$py" -c "$py_modules" || die "$py still cannot import: $py_modules"
+fi
+
+"$py" "$bench_dir/signed_request.py" validate "$ops" || die "bad --ops"
+IFS=, read -r -a op_list <<<"$ops"
+
+if [ "$run_cairn" = 1 ]; then
+  if [ -z "$cairn_bin" ]; then
+    target_dir=${CARGO_TARGET_DIR:-target}
+    [[ $target_dir = /* ]] || target_dir="$root/$target_dir"
+    cairn_bin="$target_dir/release/cairn"
+    if [ "$build" = 1 ] || [ ! -x "$cairn_bin" ]; then
+      say "building Cairn: cargo build --release"
+      (cd "$root" && cargo build --release) >&2 || die "cargo build --release failed"
+    fi
+  fi
+  [ -x "$cairn_bin" ] || die "no Cairn binary at $cairn_bin"
+fi
+
+# --- servers ------------------------------------------------------------------------------
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")
+
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+# Stops a server started by launch.py: it leads a process group of its own.
+# shellcheck disable=SC2317  # reached from the EXIT trap
+stop_server() {
+  local pid=$1 i
+  alive "$pid" || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    alive "$pid" || return 0
+    sleep 0.1
+  done
+  say "pid $pid ignored SIGTERM for 5 s: SIGKILL"
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317  # the EXIT trap
+cleanup() {
+  local f pid
+  for f in "$work"/*.pid; do
+    [ -e "$f" ] || continue
+    read -r pid <"$f" || continue
+    stop_server "$pid"
+  done
+  if [ "$keep" = 1 ]; then
+    say "kept $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rss_kib() {
+  awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# Prints the end of a server's logs, for a failure message.
+show_logs() {
+  local f
+  for f in "$work/$1.out" "$work/$1.err"; do
+    [ -s "$f" ] || continue
+    echo "--- $f (tail):" >&2
+    tail -n 30 "$f" >&2
+  done
+}
+
+facts="$work/facts.txt"
+runs="$work/runs.tsv"
+: >"$runs"
+{
+  echo "settings.duration_s=$duration"
+  echo "settings.connections=$connections"
+  echo "settings.threads=$threads"
+  echo "settings.warmup_s=$warmup"
+  echo "settings.ops=$ops"
+  echo "settings.wrk_timeout_s=5"
+  echo "host.cpus=$(nproc)"
+  echo "host.kernel=$(uname -r)"
+  echo "versions.wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+  echo "versions.botocore=$("$py" -c 'import botocore; print(botocore.__version__)')"
+  echo "git.commit=$(git -C "$root" rev-parse --verify -q HEAD || echo none)"
+} >"$facts"
+
+declare -A url
+declare -A pid_of
+
+if [ "$run_cairn" = 1 ]; then
+  say "starting Cairn ($cairn_bin)"
+  read -r pid port startup_ms < <(
+    "$py" "$bench_dir/launch.py" --stdout "$work/cairn.out" --stderr "$work/cairn.err" \
+      --pid-file "$work/cairn.pid" --health-path /_cairn/health --timeout 60 \
+      --port-regex 'cairn listening on http://127\.0\.0\.1:(\d+)' \
+      -- "$cairn_bin" serve --listen 127.0.0.1:0 --data-dir "$work/cairn-data" || echo "fail"
+  )
+  [[ ${pid:-} =~ ^[0-9]+$ ]] || die "Cairn did not start (see above)"
+  url[cairn]="http://127.0.0.1:$port"
+  pid_of[cairn]=$pid
+  say "Cairn pid $pid at ${url[cairn]}, serving ${startup_ms} ms after spawn"
+  {
+    echo "cairn.binary=$cairn_bin"
+    echo "cairn.binary_mtime=$(date -u -r "$cairn_bin" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "cairn.startup_ms=$startup_ms"
+  } >>"$facts"
+fi
+
+if [ "$run_moto" = 1 ]; then
+  say "starting moto_server"
+  read -r pid port startup_ms < <(
+    "$py" "$bench_dir/launch.py" --stdout "$work/moto.out" --stderr "$work/moto.err" \
+      --pid-file "$work/moto.pid" --health-path /moto-api/data.json --timeout 60 --port auto \
+      -- "$py" -m moto.server -H 127.0.0.1 -p '{port}' || echo "fail"
+  )
+  [[ ${pid:-} =~ ^[0-9]+$ ]] || die "moto_server did not start (see above)"
+  url[moto]="http://127.0.0.1:$port"
+  pid_of[moto]=$pid
+  say "moto pid $pid at ${url[moto]}, serving ${startup_ms} ms after spawn"
+  {
+    echo "moto.version=$("$py" -c 'import moto; print(moto.__version__)')"
+    echo "moto.startup_ms=$startup_ms"
+  } >>"$facts"
+fi
+
+# Idle: both are up and nothing has been sent but the health probes.
+for s in cairn moto; do
+  if [ -n "${pid_of[$s]:-}" ]; then
+    echo "$s.rss_idle_kib=$(rss_kib "${pid_of[$s]}")" >>"$facts"
+  fi
+done
+
+# --- measurements -------------------------------------------------------------------------
+
+mkdir -p "$results_dir/raw"
+for op in "${op_list[@]}"; do
+  for s in cairn moto; do
+    [ -n "${pid_of[$s]:-}" ] || continue
+    endpoint=${url[$s]}
+    req="$work/request.$op.$s"
+    # The signature is valid for 5 minutes: sign right before the run.
+    "$py" "$bench_dir/signed_request.py" sign --endpoint "$endpoint" --op "$op" --out "$req"
+    if ! "$py" "$bench_dir/signed_request.py" check "$req.json" >&2; then
+      show_logs "$s"
+      die "$op is not answered 200 by $s: not measuring"
+    fi
+    if [ "$warmup" -gt 0 ]; then
+      wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 5s \
+        -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >/dev/null
+    fi
+    out="$results_dir/raw/$op.$s.txt"
+    say "$op on $s: ${duration} s, $connections connections, $threads threads"
+    wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s --latency \
+      -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >"$out"
+    printf '%s\t%s\t%s\n' "$op" "$s" "$out" >>"$runs"
+  done
+done
+
+for s in cairn moto; do
+  if [ -n "${pid_of[$s]:-}" ]; then
+    if ! alive "${pid_of[$s]}"; then
+      show_logs "$s"
+      die "$s exited during the run"
+    fi
+    echo "$s.rss_after_load_kib=$(rss_kib "${pid_of[$s]}")" >>"$facts"
+  fi
+done
+
+status=0
+"$py" "$bench_dir/report.py" --runs "$runs" --facts "$facts" --out "$results_dir/latest.json" || status=$?
+exit "$status"

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Turns the wrk outputs of a bench/load.sh run into the printed tables and a JSON file.
+
+    report.py --runs RUNS.tsv --facts FACTS.txt --out bench/results/latest.json
+
+RUNS.tsv has one line per measurement: OP<TAB>SERVER<TAB>WRK_OUTPUT_FILE.
+FACTS.txt has key=value lines (settings, start-up times, RSS, versions); a key `a.b` lands in
+the JSON as {"a": {"b": value}}.
+
+Exits 3 when a measurement is flagged: a non-2xx response, a socket error or timeout, or no
+request completed at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import sys
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * UNITS_MS[unit]
+
+
+def parse_wrk(text: str) -> dict:
+    """The figures of one `wrk --latency -s replay.lua` run."""
+    out: dict = {"percentiles_ms": {}}
+    for m in re.finditer(r"^\s+(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M):
+        out["percentiles_ms"][m.group(1)] = round(to_ms(m.group(2), m.group(3)), 3)
+    m = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    out["requests_per_s"] = float(m.group(1)) if m else None
+    m = re.search(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h)", text, re.M)
+    if m:
+        out["requests"] = int(m.group(1))
+        out["elapsed_s"] = round(to_ms(m.group(2), m.group(3)) / 1000, 3)
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    out["wrk_non2xx_or_3xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"^BENCH (.*)$", text, re.M)
+    bench = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))} if m else {}
+    # The lua response() hook counts every status outside 200..299; wrk's own line only counts
+    # 4xx and 5xx. Take the larger in case the script did not run.
+    out["non2xx"] = max(bench.get("non2xx", 0), out["wrk_non2xx_or_3xx"])
+    out["socket_errors"] = {k: bench.get(k, 0) for k in ("connect", "read", "write", "timeout")}
+    if not bench:
+        m = re.search(
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+        )
+        if m:
+            out["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups())))
+    out["lua_p50_ms"] = round(bench["p50_us"] / 1000, 3) if "p50_us" in bench else None
+    out["lua_p99_ms"] = round(bench["p99_us"] / 1000, 3) if "p99_us" in bench else None
+    m = re.search(r"^BENCH_FIRST_NON2XX (.*)$", text, re.M)
+    out["first_non2xx"] = m.group(1) if m else None
+    out["p50_ms"] = out["percentiles_ms"].get("50")
+    out["p99_ms"] = out["percentiles_ms"].get("99")
+    problems = []
+    if out["non2xx"]:
+        problems.append(f"{out['non2xx']} non-2xx responses")
+    errors = sum(out["socket_errors"].values())
+    if errors:
+        problems.append("socket errors " + ", ".join(f"{k} {v}" for k, v in out["socket_errors"].items() if v))
+    if not out.get("requests") or out["requests_per_s"] is None or out["p50_ms"] is None:
+        problems.append("no completed requests or unreadable wrk output")
+    out["problems"] = problems
+    out["flagged"] = bool(problems)
+    return out
+
+
+def read_facts(path: str) -> dict:
+    facts: dict = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or "=" not in line:
+                continue
+            key, value = line.split("=", 1)
+            parsed: object = value
+            for cast in (int, float):
+                try:
+                    parsed = cast(value)
+                    break
+                except ValueError:
+                    pass
+            node = facts
+            *parents, leaf = key.split(".")
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[leaf] = parsed
+    return facts
+
+
+def fmt(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def mib(kib) -> str:
+    return "-" if not isinstance(kib, (int, float)) else f"{kib / 1024:.1f} MiB"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", required=True)
+    parser.add_argument("--facts", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    facts = read_facts(args.facts)
+    results: dict = {}
+    with open(args.runs, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            op, server, path = line.rstrip("\n").split("\t")
+            with open(path, encoding="utf-8", errors="replace") as w:
+                parsed = parse_wrk(w.read())
+            parsed["wrk_output"] = path
+            results.setdefault(op, {})[server] = parsed
+
+    settings = facts.get("settings", {})
+    flagged = False
+    lines = []
+    for op, servers in results.items():
+        lines.append("")
+        lines.append(
+            f"== {op}: {settings.get('connections', '?')} connections, {settings.get('threads', '?')} wrk threads, "
+            f"{settings.get('duration_s', '?')} s each =="
+        )
+        lines.append(f"{'server':<8} {'requests/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>9}")
+        for server, r in servers.items():
+            mark = "  << FLAGGED: " + "; ".join(r["problems"]) if r["flagged"] else ""
+            flagged |= r["flagged"]
+            lines.append(
+                f"{server:<8} {fmt(r['requests_per_s'], '12.1f')} {fmt(r['p50_ms'], '9.3f')} "
+                f"{fmt(r['p99_ms'], '9.3f')} {r['non2xx']:>9}{mark}"
+            )
+            if r["first_non2xx"]:
+                lines.append(f"         first non-2xx: {r['first_non2xx'][:200]}")
+        cairn, moto = servers.get("cairn"), servers.get("moto")
+        if cairn and moto and cairn["requests_per_s"] and moto["requests_per_s"]:
+            ratio = cairn["requests_per_s"] / moto["requests_per_s"]
+            servers_ratio = round(ratio, 2)
+            lines.append(f"Cairn/moto requests/s: {ratio:.2f}x")
+        else:
+            servers_ratio = None
+        results[op] = {"servers": servers, "ratio_cairn_over_moto_rps": servers_ratio}
+
+    cairn_facts = facts.get("cairn", {})
+    moto_facts = facts.get("moto", {})
+    lines.append("")
+    if cairn_facts:
+        lines.append(
+            f"Cairn start to first served request (GET /_cairn/health): {fmt(cairn_facts.get('startup_ms'), '.1f')} ms"
+        )
+        lines.append(
+            f"Cairn RSS: idle after start {mib(cairn_facts.get('rss_idle_kib'))}, "
+            f"after load {mib(cairn_facts.get('rss_after_load_kib'))}"
+        )
+    if moto_facts:
+        lines.append(
+            f"moto start to first served request (GET /moto-api/data.json): {fmt(moto_facts.get('startup_ms'), '.1f')} ms; "
+            f"RSS idle {mib(moto_facts.get('rss_idle_kib'))}, after load {mib(moto_facts.get('rss_after_load_kib'))}"
+        )
+    if flagged:
+        lines.append("")
+        lines.append("FLAGGED: at least one run had errors; its figures are not a clean measurement.")
+    print("\n".join(lines))
+
+    doc = {
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **facts,
+        "results": results,
+        "flagged": flagged,
+    }
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    print(f"\nwrote {args.out}")
+    return 3 if flagged else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+//! The running server's shared state, built once at start.
+
+use crate::auth::{directory, sealer::Sealer, Authenticator, BootstrapKey};
+use crate::clock::Clock;
+use crate::config::{Settings, ADMIN_USER};
+use crate::store::{SqliteEngine, Store, StoreError};
+use std::sync::Arc;
+
+pub struct App {
+    pub settings: Settings,
+    pub store: Store,
+    pub clock: Clock,
+    pub auth: Authenticator,
+}
+
+/// Opens the data directory's store and master key, without bootstrapping.
+pub fn open_store(settings: &Settings) -> Result<(Store, Sealer), String> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("{}: {e}", settings.data_dir.display()))?;
+    let engine = SqliteEngine::open(&settings.data_dir.join("cairn.db"), settings.durability)
+        .map_err(|e| e.to_string())?;
+    let sealer = Sealer::load_or_create(&settings.key_file)
+        .map_err(|e| format!("{}: {e}", settings.key_file.display()))?;
+    Ok((Store::new(Arc::new(engine)), sealer))
+}
+
+fn bootstrap_job(
+    settings: &Settings,
+    now_ms: i64,
+    wipe: bool,
+) -> impl FnOnce(&mut dyn crate::store::Writer) -> Result<(), StoreError> + Send + 'static {
+    let account = settings.management_account_id.clone();
+    move |w| {
+        if wipe {
+            w.wipe_all()?;
+        }
+        directory::bootstrap(
+            w,
+            &directory::Bootstrap {
+                management_account: &account,
+                admin_user: ADMIN_USER,
+                now_ms,
+            },
+        )
+    }
+}
+
+impl App {
+    pub async fn open(settings: Settings) -> Result<Arc<App>, String> {
+        let (store, sealer) = open_store(&settings)?;
+        let clock = Clock::default();
+        store
+            .write(bootstrap_job(
+                &settings,
+                clock.now().timestamp_millis(),
+                false,
+            ))
+            .await
+            .map_err(|e| e.to_string())?;
+        let auth = Authenticator::new(
+            sealer,
+            BootstrapKey {
+                access_key_id: settings.admin_access_key_id.clone(),
+                secret_access_key: settings.admin_secret_access_key.clone(),
+                account: settings.management_account_id.clone(),
+                user_name: ADMIN_USER.into(),
+            },
+            store.clone(),
+            clock.clone(),
+        );
+        Ok(Arc::new(App {
+            settings,
+            store,
+            clock,
+            auth,
+        }))
+    }
+
+    /// Back to first start: everything wiped, the bootstrap account and user recreated, in one
+    /// durable commit.
+    pub async fn reset(&self) -> Result<(), StoreError> {
+        self.clock.reset();
+        self.store
+            .write(bootstrap_job(
+                &self.settings,
+                self.clock.now().timestamp_millis(),
+                true,
+            ))
+            .await?;
+        self.auth.refresh();
+        Ok(())
+    }
+}

@@ -1,0 +1,162 @@
+//! awsJson1.1 (CloudTrail, Organizations): `POST /`, `X-Amz-Target`, JSON in and out.
+
+use super::body::{full, read_limited, BodyError, ResponseBody};
+use super::refusal;
+use super::route::JsonService;
+use super::{context, Served};
+use crate::app::App;
+use crate::auth::{sigv4, Request};
+use crate::error::AwsError;
+use crate::ids;
+use crate::services::{catalog, organizations};
+use bytes::Bytes;
+use http::request::Parts;
+use http::Response;
+use serde_json::{Map, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+fn service_name(s: JsonService) -> &'static str {
+    match s {
+        JsonService::CloudTrail => "cloudtrail",
+        JsonService::Organizations => "organizations",
+        JsonService::Unknown => "unknown",
+    }
+}
+
+pub async fn serve<B>(
+    app: &Arc<App>,
+    parts: Parts,
+    body: B,
+    service: JsonService,
+    operation: Option<String>,
+    peer: SocketAddr,
+) -> Served
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let request_id = ids::uuid_request_id();
+    let op = operation.clone().unwrap_or_default();
+    let mut served = Served::new(&request_id, service_name(service), &op);
+    let result = handle(app, &parts, body, service, operation, peer, &mut served).await;
+    served.response = Some(match result {
+        Ok(value) => render(
+            200,
+            &request_id,
+            serde_json::to_vec(&value).unwrap_or_default(),
+        ),
+        Err(e) => error(&e, &request_id),
+    });
+    served
+}
+
+async fn handle<B>(
+    app: &Arc<App>,
+    parts: &Parts,
+    body: B,
+    service: JsonService,
+    operation: Option<String>,
+    peer: SocketAddr,
+    served: &mut Served,
+) -> Result<Value, AwsError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let Some(op) = operation else {
+        return Err(AwsError::client("UnknownOperationException", ""));
+    };
+    if service == JsonService::Unknown {
+        return Err(AwsError::client("UnknownOperationException", ""));
+    }
+    let bytes = read_limited(&parts.headers, body, app.settings.max_request_body)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => AwsError::new(
+                413,
+                "RequestEntityTooLargeException",
+                "Request body is too large",
+            ),
+            BodyError::Broken(m) => AwsError::client("SerializationException", m),
+        })?;
+    let hash = sigv4::sha256_hex(&bytes);
+    let authenticated = app
+        .auth
+        .authenticate(&Request {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body_sha256: Some(&hash),
+            s3: false,
+        })
+        .map_err(|r| refusal::json(r, service == JsonService::CloudTrail))?;
+    served.account = authenticated.principal.account.clone();
+    let ctx = context(app, parts, &authenticated, &served.request_id, peer);
+    let input = parse_input(&bytes)?;
+    let known = match service {
+        JsonService::CloudTrail => catalog::CLOUDTRAIL.contains(&op.as_str()),
+        JsonService::Organizations => catalog::ORGANIZATIONS.contains(&op.as_str()),
+        JsonService::Unknown => false,
+    };
+    if !known {
+        return Err(AwsError::client("UnknownOperationException", ""));
+    }
+    let app2 = app.clone();
+    app.store
+        .write(move |w| match service {
+            JsonService::Organizations => organizations::call(&app2, w, &ctx, &op, &input),
+            _ => Err(AwsError::new(
+                501,
+                "NotImplemented",
+                format!("{op} is not implemented"),
+            )),
+        })
+        .await
+}
+
+/// The request body as a JSON object; an empty body is `{}`, as botocore may send for no input.
+pub fn parse_input(bytes: &[u8]) -> Result<Map<String, Value>, AwsError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(AwsError::client(
+            "SerializationException",
+            "Start of structure or map found where not expected.",
+        )),
+        Err(e) => Err(AwsError::client("SerializationException", e.to_string())),
+    }
+}
+
+fn render(status: u16, request_id: &str, body: Vec<u8>) -> Response<ResponseBody> {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
+        .header("x-amzn-RequestId", request_id)
+        .body(full(body))
+        .expect("valid response")
+}
+
+pub fn error(e: &AwsError, request_id: &str) -> Response<ResponseBody> {
+    let mut m = Map::new();
+    m.insert("__type".into(), Value::String(e.code.to_string()));
+    if !e.message.is_empty() {
+        m.insert("Message".into(), Value::String(e.message.clone()));
+    }
+    for (k, v) in &e.fields {
+        m.insert((*k).into(), Value::String(v.clone()));
+    }
+    let mut resp = render(
+        e.status,
+        request_id,
+        serde_json::to_vec(&m).unwrap_or_default(),
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&e.code) {
+        resp.headers_mut().insert("x-amzn-ErrorType", v);
+    }
+    resp
+}

@@ -1,0 +1,217 @@
+//! The query protocol (STS): form-encoded `Action=...` in, XML out.
+
+use super::body::{full, read_limited, BodyError, ResponseBody};
+use super::{context, refusal, Served};
+use crate::app::App;
+use crate::auth::{sigv4, Request};
+use crate::error::AwsError;
+use crate::ids;
+use crate::services::{sts, QueryParams};
+use bytes::Bytes;
+use http::request::Parts;
+use http::Response;
+use quick_xml::escape::escape;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+pub async fn serve<B>(app: &Arc<App>, parts: Parts, body: B, peer: SocketAddr) -> Served
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let request_id = ids::uuid_request_id();
+    let mut served = Served::new(&request_id, "sts", "");
+    let result = handle(app, &parts, body, peer, &mut served).await;
+    served.response = Some(match result {
+        Ok(value) => success(&served.operation, &value, &request_id),
+        Err(e) => error(&e, &request_id),
+    });
+    served
+}
+
+async fn handle<B>(
+    app: &Arc<App>,
+    parts: &Parts,
+    body: B,
+    peer: SocketAddr,
+    served: &mut Served,
+) -> Result<Value, AwsError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let bytes = read_limited(&parts.headers, body, app.settings.max_request_body)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => {
+                AwsError::new(413, "RequestEntityTooLarge", "Request body is too large")
+            }
+            BodyError::Broken(m) => AwsError::client("MalformedQueryString", m),
+        })?;
+    let hash = sigv4::sha256_hex(&bytes);
+    let authenticated = app
+        .auth
+        .authenticate(&Request {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body_sha256: Some(&hash),
+            s3: false,
+        })
+        .map_err(refusal::query)?;
+    served.account = authenticated.principal.account.clone();
+    let params = parameters(parts, &bytes)?;
+    let action = params
+        .get("Action")
+        .ok_or_else(|| AwsError::client("MissingAction", "Missing Action"))?
+        .to_string();
+    served.operation = action.clone();
+    let ctx = context(app, parts, &authenticated, &served.request_id, peer);
+    let app2 = app.clone();
+    app.store
+        .write(move |w| sts::call(&app2, w, &ctx, &action, &params))
+        .await
+}
+
+/// Parameters from the query string (minus presigning fields) and the form body.
+fn parameters(parts: &Parts, body: &[u8]) -> Result<QueryParams, AwsError> {
+    let mut out = Vec::new();
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in decode_form(q.as_bytes())? {
+            if !k.starts_with("X-Amz-") {
+                out.push((k, v));
+            }
+        }
+    }
+    out.extend(decode_form(body)?);
+    Ok(QueryParams(out))
+}
+
+/// `application/x-www-form-urlencoded`, refusing bytes that are not UTF-8 once decoded.
+fn decode_form(input: &[u8]) -> Result<Vec<(String, String)>, AwsError> {
+    let malformed = || {
+        AwsError::client(
+            "MalformedQueryString",
+            "The query string is not valid UTF-8 form data.",
+        )
+    };
+    let decode = |s: &[u8]| -> Result<String, AwsError> {
+        let plus: Vec<u8> = s
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&plus)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| malformed())
+    };
+    input
+        .split(|&b| b == b'&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let mut it = kv.splitn(2, |&b| b == b'=');
+            let k = decode(it.next().unwrap_or_default())?;
+            let v = decode(it.next().unwrap_or_default())?;
+            Ok((k, v))
+        })
+        .collect()
+}
+
+/// JSON output → the query protocol's XML: objects become elements in order, arrays `<member>`s.
+fn write_xml(out: &mut String, value: &Value) {
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if v.is_null() {
+                    continue;
+                }
+                out.push('<');
+                out.push_str(k);
+                out.push('>');
+                write_xml(out, v);
+                out.push_str("</");
+                out.push_str(k);
+                out.push('>');
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                out.push_str("<member>");
+                write_xml(out, v);
+                out.push_str("</member>");
+            }
+        }
+        Value::String(s) => out.push_str(&escape(s.as_str())),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Null => {}
+    }
+}
+
+fn success(action: &str, value: &Value, request_id: &str) -> Response<ResponseBody> {
+    let mut body = format!("<{action}Response xmlns=\"{NAMESPACE}\">\n  <{action}Result>");
+    write_xml(&mut body, value);
+    body.push_str(&format!(
+        "</{action}Result>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
+    ));
+    render(200, request_id, body)
+}
+
+pub fn error(e: &AwsError, request_id: &str) -> Response<ResponseBody> {
+    let kind = if e.status >= 500 {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    let body = format!(
+        "<ErrorResponse xmlns=\"{NAMESPACE}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+        escape(e.code.as_ref()),
+        escape(e.message.as_str())
+    );
+    render(e.status, request_id, body)
+}
+
+fn render(status: u16, request_id: &str, body: String) -> Response<ResponseBody> {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "text/xml")
+        .header("x-amzn-RequestId", request_id)
+        .body(full(body))
+        .expect("valid response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        let got = decode_form(b"Action=AssumeRole&RoleSessionName=a+b%2Bc&Empty=&Flag").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("Action".into(), "AssumeRole".into()),
+                ("RoleSessionName".into(), "a b+c".into()),
+                ("Empty".into(), "".into()),
+                ("Flag".into(), "".into())
+            ]
+        );
+        assert!(decode_form(b"Action=%FF%FE").is_err());
+    }
+
+    #[test]
+    fn xml_of_json() {
+        let mut s = String::new();
+        write_xml(
+            &mut s,
+            &serde_json::json!({"A": "x<y", "B": {"C": 1}, "L": ["p", "q"], "N": null}),
+        );
+        assert_eq!(
+            s,
+            "<A>x&lt;y</A><B><C>1</C></B><L><member>p</member><member>q</member></L>"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Cairn: an AWS-compatible audit-trail service. See docs/DESIGN.md for the rooms and the flow.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod frontdoor;
+pub mod ids;
+pub mod policy;
+pub mod server;
+pub mod services;
+pub mod store;

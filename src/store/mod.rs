@@ -1,0 +1,219 @@
+//! The store room: state, the journal and object bodies, behind interfaces.
+//!
+//! State is a set of named, ordered key-value tables (the shape Garage uses for its embedded
+//! database): services keep typed records as JSON values under keys they design for the scans
+//! they need. Nothing outside this module speaks SQL, so a PostgreSQL engine only has to provide
+//! the same two traits.
+//!
+//! Every state change happens in a write transaction that runs on the engine's single writer and
+//! is committed together with other concurrent writes (group commit). The audit room joins the
+//! same transaction to append the call's journal record, so a change and its record are durable
+//! together or not at all.
+
+mod sqlite;
+
+pub use sqlite::{Durability, SqliteEngine};
+
+use serde::{de::DeserializeOwned, Serialize};
+use std::ops::Bound;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage backend: {0}")]
+    Backend(String),
+    #[error("corrupt record in {table}: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A named table. Services declare their own as constants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table(pub &'static str);
+
+pub type Row = (Vec<u8>, Vec<u8>);
+
+/// Read access, inside a write transaction or on a snapshot.
+pub trait Reader {
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+    /// Rows with `from <= key < to` (per the bounds) in key order, or reverse order, at most `limit`.
+    fn scan(
+        &self,
+        table: Table,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        limit: usize,
+        reverse: bool,
+    ) -> StoreResult<Vec<Row>>;
+    /// Journal records with sequence numbers greater than `after`, oldest first.
+    fn journal_after(&self, after: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>>;
+}
+
+/// Write access: only ever handed out inside a write transaction.
+pub trait Writer: Reader {
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()>;
+    /// Returns whether a row was removed.
+    fn delete(&mut self, table: Table, key: &[u8]) -> StoreResult<bool>;
+    /// Removes every row of the table whose key starts with `prefix`.
+    fn delete_prefix(&mut self, table: Table, prefix: &[u8]) -> StoreResult<u64>;
+    /// Appends a record to the journal; returns its sequence number.
+    fn append_journal(&mut self, record: &[u8]) -> StoreResult<u64>;
+    /// Runs `f` in a nested transaction that is rolled back when it returns false, so a failed
+    /// operation leaves no half-written state while the rest of the transaction (for example
+    /// the journal record of the refusal) still commits.
+    fn nested(&mut self, f: &mut dyn FnMut(&mut dyn Writer) -> bool) -> StoreResult<bool>;
+    /// Removes every row of every table and the journal: the reset of a test server.
+    fn wipe_all(&mut self) -> StoreResult<()>;
+}
+
+/// What runs on the writer. It gets the open transaction and returns the callback that is told
+/// whether the commit succeeded.
+pub type WriteJob =
+    Box<dyn FnOnce(&mut dyn Writer) -> Box<dyn FnOnce(StoreResult<()>) + Send> + Send>;
+
+/// An engine: a durable home for tables and the journal.
+pub trait Engine: Send + Sync + 'static {
+    /// Runs `f` on a consistent snapshot.
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> StoreResult<()>) -> StoreResult<()>;
+    /// Queues a write job; it is committed, together with whatever else is queued, before its
+    /// callback is called.
+    fn submit(&self, job: WriteJob) -> StoreResult<()>;
+}
+
+/// The handle the rest of the server uses.
+#[derive(Clone)]
+pub struct Store {
+    engine: Arc<dyn Engine>,
+}
+
+impl Store {
+    pub fn new(engine: Arc<dyn Engine>) -> Self {
+        Store { engine }
+    }
+
+    /// Reads on a snapshot. Point reads are microseconds, so they run on the calling thread.
+    pub fn read<T>(&self, f: impl FnOnce(&dyn Reader) -> StoreResult<T>) -> StoreResult<T> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.engine.read(&mut |r| {
+            let f = f.take().expect("read closure runs once");
+            out = Some(f(r)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::Backend("read closure did not run".into()))
+    }
+
+    /// Runs `f` in a write transaction and waits until it is durable. When `f` fails, its writes
+    /// are rolled back and nothing is committed for it.
+    pub async fn write<T, E>(
+        &self,
+        f: impl FnOnce(&mut dyn Writer) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: WriteJob = Box::new(move |w: &mut dyn Writer| {
+            let mut f = Some(f);
+            let mut result: Option<Result<T, E>> = None;
+            let nested = w.nested(&mut |w| {
+                let r = (f.take().expect("write closure runs once"))(w);
+                let ok = r.is_ok();
+                result = Some(r);
+                ok
+            });
+            let result = match (nested, result) {
+                (Err(e), _) => Err(E::from(e)),
+                (Ok(_), Some(r)) => r,
+                (Ok(_), None) => Err(E::from(StoreError::Backend(
+                    "write closure did not run".into(),
+                ))),
+            };
+            Box::new(move |committed: StoreResult<()>| {
+                let _ = tx.send(match committed {
+                    Ok(()) => result,
+                    Err(e) => Err(E::from(e)),
+                });
+            })
+        });
+        self.engine.submit(job).map_err(E::from)?;
+        rx.await
+            .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
+    }
+
+    /// Queues a raw job (the audit room uses this to put a call's change and its record in one
+    /// commit).
+    pub fn submit(&self, job: WriteJob) -> StoreResult<()> {
+        self.engine.submit(job)
+    }
+}
+
+/// Typed JSON records over the raw tables.
+pub trait ReaderExt: Reader {
+    fn get_json<T: DeserializeOwned>(&self, table: Table, key: &[u8]) -> StoreResult<Option<T>> {
+        match self.get(table, key)? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        table: table.0,
+                        reason: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    /// Every record whose key starts with `prefix`, in key order, at most `limit`.
+    fn scan_prefix_json<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, T)>> {
+        let end = prefix_end(prefix);
+        let to = match &end {
+            Some(e) => Bound::Excluded(e.as_slice()),
+            None => Bound::Unbounded,
+        };
+        self.scan(table, Bound::Included(prefix), to, limit, false)?
+            .into_iter()
+            .map(|(k, v)| {
+                serde_json::from_slice(&v)
+                    .map(|t| (k, t))
+                    .map_err(|e| StoreError::Corrupt {
+                        table: table.0,
+                        reason: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+}
+impl<R: Reader + ?Sized> ReaderExt for R {}
+
+pub trait WriterExt: Writer {
+    fn put_json<T: Serialize>(&mut self, table: Table, key: &[u8], value: &T) -> StoreResult<()> {
+        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.put(table, key, &bytes)
+    }
+}
+impl<W: Writer + ?Sized> WriterExt for W {}
+
+/// The smallest key greater than every key starting with `prefix` (None: no such key).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

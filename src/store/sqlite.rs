@@ -1,0 +1,349 @@
+//! The embedded engine: one SQLite database file in the data directory (WAL mode).
+//!
+//! One thread owns the write connection and commits queued jobs in groups: a burst of
+//! concurrent calls costs one commit, not one each. Readers use a small pool of their own
+//! connections and never wait for the writer (WAL gives them a snapshot).
+
+use super::{Engine, Reader, Row, StoreError, StoreResult, Table, WriteJob, Writer};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::ops::Bound;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+
+/// How many queued jobs one commit takes at most; bounds the latency a burst adds to its first call.
+const MAX_GROUP: usize = 1024;
+/// Read connections kept open between reads.
+const READ_POOL: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// A commit survives a crash of the process (kill -9); the OS may still lose the last
+    /// commits on power loss. SQLite's `synchronous=NORMAL` in WAL mode.
+    Process,
+    /// Every commit is fsynced before it is acknowledged (`synchronous=FULL`).
+    Power,
+}
+
+pub struct SqliteEngine {
+    path: PathBuf,
+    jobs: Mutex<mpsc::Sender<WriteJob>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS kv (tbl TEXT NOT NULL, k BLOB NOT NULL, v BLOB NOT NULL, PRIMARY KEY (tbl, k)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, rec BLOB NOT NULL);
+";
+
+impl SqliteEngine {
+    pub fn open(path: &Path, durability: Durability) -> StoreResult<SqliteEngine> {
+        let conn = Connection::open(path).map_err(backend)?;
+        let sync = match durability {
+            Durability::Process => "NORMAL",
+            Durability::Power => "FULL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; {SCHEMA}"
+        ))
+        .map_err(backend)?;
+        let (tx, rx) = mpsc::channel::<WriteJob>();
+        std::thread::Builder::new()
+            .name("cairn-store-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(SqliteEngine {
+            path: path.to_path_buf(),
+            jobs: Mutex::new(tx),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn reader_conn(&self) -> StoreResult<Connection> {
+        if let Some(c) = self.readers.lock().expect("reader pool").pop() {
+            return Ok(c);
+        }
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(backend)?;
+        c.execute_batch("PRAGMA busy_timeout=10000;")
+            .map_err(backend)?;
+        Ok(c)
+    }
+}
+
+impl Engine for SqliteEngine {
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> StoreResult<()>) -> StoreResult<()> {
+        let conn = self.reader_conn()?;
+        conn.execute_batch("BEGIN").map_err(backend)?;
+        let result = f(&Sql {
+            conn: &conn,
+            depth: 0,
+        });
+        let end = conn.execute_batch("COMMIT").map_err(backend);
+        let mut pool = self.readers.lock().expect("reader pool");
+        if pool.len() < READ_POOL && end.is_ok() {
+            pool.push(conn);
+        }
+        result.and(end)
+    }
+
+    fn submit(&self, job: WriteJob) -> StoreResult<()> {
+        self.jobs
+            .lock()
+            .expect("job queue")
+            .send(job)
+            .map_err(|_| StoreError::Closed)
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut done = Vec::with_capacity(group.len());
+        let begin = conn.execute_batch("BEGIN IMMEDIATE").map_err(backend);
+        if let Err(e) = begin {
+            // Nothing can be written: every job in the group learns it failed.
+            for job in group {
+                let mut failed = FailedWriter(e.to_string());
+                (job(&mut failed))(Err(StoreError::Backend(e.to_string())));
+            }
+            continue;
+        }
+        for job in group {
+            let mut w = Sql {
+                conn: &conn,
+                depth: 0,
+            };
+            // A panicking job must not take the writer (and every later call) down with it.
+            let _ = w.conn.execute_batch("SAVEPOINT job");
+            match catch_unwind(AssertUnwindSafe(|| job(&mut w))) {
+                Ok(callback) => {
+                    let _ = conn.execute_batch("RELEASE job");
+                    done.push(callback);
+                }
+                Err(_) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    tracing::error!("a store write job panicked; its writes were rolled back");
+                }
+            }
+        }
+        let committed = conn.execute_batch("COMMIT").map_err(backend);
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for callback in done {
+            callback(match &committed {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Backend(e.to_string())),
+            });
+        }
+    }
+}
+
+/// SQLite access through one connection; `depth` numbers nested savepoints.
+struct Sql<'c> {
+    conn: &'c Connection,
+    depth: u32,
+}
+
+fn bound_sql(col_cmp: &str, b: &Bound<&[u8]>, n: usize) -> Option<String> {
+    match b {
+        Bound::Included(_) => Some(format!(" AND k {}= ?{n}", col_cmp)),
+        Bound::Excluded(_) => Some(format!(" AND k {} ?{n}", col_cmp)),
+        Bound::Unbounded => None,
+    }
+}
+
+impl Reader for Sql<'_> {
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT v FROM kv WHERE tbl = ?1 AND k = ?2")
+            .map_err(backend)?;
+        st.query_row(params![table.0, key], |r| r.get::<_, Vec<u8>>(0))
+            .optional()
+            .map_err(backend)
+    }
+
+    fn scan(
+        &self,
+        table: Table,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        limit: usize,
+        reverse: bool,
+    ) -> StoreResult<Vec<Row>> {
+        let mut sql = String::from("SELECT k, v FROM kv WHERE tbl = ?1");
+        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&table.0];
+        let from_v;
+        let to_v;
+        if let Some(s) = bound_sql(">", &from, args.len() + 1) {
+            sql.push_str(&s);
+            from_v = match from {
+                Bound::Included(v) | Bound::Excluded(v) => v,
+                Bound::Unbounded => unreachable!(),
+            };
+            args.push(&from_v);
+        }
+        if let Some(s) = bound_sql("<", &to, args.len() + 1) {
+            sql.push_str(&s);
+            to_v = match to {
+                Bound::Included(v) | Bound::Excluded(v) => v,
+                Bound::Unbounded => unreachable!(),
+            };
+            args.push(&to_v);
+        }
+        sql.push_str(if reverse {
+            " ORDER BY k DESC"
+        } else {
+            " ORDER BY k"
+        });
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        sql.push_str(&format!(" LIMIT {limit}"));
+        let mut st = self.conn.prepare_cached(&sql).map_err(backend)?;
+        let rows = st
+            .query_map(args.as_slice(), |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+    }
+
+    fn journal_after(&self, after: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, rec FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(backend)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = st
+            .query_map(params![after, limit], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+    }
+}
+
+impl Writer for Sql<'_> {
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()> {
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT OR REPLACE INTO kv (tbl, k, v) VALUES (?1, ?2, ?3)")
+            .map_err(backend)?;
+        st.execute(params![table.0, key, value]).map_err(backend)?;
+        Ok(())
+    }
+
+    fn delete(&mut self, table: Table, key: &[u8]) -> StoreResult<bool> {
+        let mut st = self
+            .conn
+            .prepare_cached("DELETE FROM kv WHERE tbl = ?1 AND k = ?2")
+            .map_err(backend)?;
+        Ok(st.execute(params![table.0, key]).map_err(backend)? > 0)
+    }
+
+    fn delete_prefix(&mut self, table: Table, prefix: &[u8]) -> StoreResult<u64> {
+        let n = match super::prefix_end(prefix) {
+            Some(end) => self
+                .conn
+                .prepare_cached("DELETE FROM kv WHERE tbl = ?1 AND k >= ?2 AND k < ?3")
+                .map_err(backend)?
+                .execute(params![table.0, prefix, end]),
+            None => self
+                .conn
+                .prepare_cached("DELETE FROM kv WHERE tbl = ?1 AND k >= ?2")
+                .map_err(backend)?
+                .execute(params![table.0, prefix]),
+        };
+        Ok(n.map_err(backend)? as u64)
+    }
+
+    fn append_journal(&mut self, record: &[u8]) -> StoreResult<u64> {
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO journal (rec) VALUES (?1)")
+            .map_err(backend)?;
+        st.execute(params![record]).map_err(backend)?;
+        Ok(self.conn.last_insert_rowid() as u64)
+    }
+
+    fn nested(&mut self, f: &mut dyn FnMut(&mut dyn Writer) -> bool) -> StoreResult<bool> {
+        self.depth += 1;
+        let name = format!("n{}", self.depth);
+        self.conn
+            .execute_batch(&format!("SAVEPOINT {name}"))
+            .map_err(backend)?;
+        let keep = f(self);
+        let end = if keep {
+            format!("RELEASE {name}")
+        } else {
+            format!("ROLLBACK TO {name}; RELEASE {name}")
+        };
+        let r = self.conn.execute_batch(&end).map_err(backend);
+        self.depth -= 1;
+        r.map(|_| keep)
+    }
+
+    fn wipe_all(&mut self) -> StoreResult<()> {
+        self.conn
+            .execute_batch("DELETE FROM kv; DELETE FROM journal;")
+            .map_err(backend)
+    }
+}
+
+/// Handed to jobs when the transaction could not even begin; every call fails.
+struct FailedWriter(String);
+
+impl Reader for FailedWriter {
+    fn get(&self, _: Table, _: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn scan(
+        &self,
+        _: Table,
+        _: Bound<&[u8]>,
+        _: Bound<&[u8]>,
+        _: usize,
+        _: bool,
+    ) -> StoreResult<Vec<Row>> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn journal_after(&self, _: u64, _: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+}
+
+impl Writer for FailedWriter {
+    fn put(&mut self, _: Table, _: &[u8], _: &[u8]) -> StoreResult<()> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn delete(&mut self, _: Table, _: &[u8]) -> StoreResult<bool> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn delete_prefix(&mut self, _: Table, _: &[u8]) -> StoreResult<u64> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn append_journal(&mut self, _: &[u8]) -> StoreResult<u64> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn nested(&mut self, _: &mut dyn FnMut(&mut dyn Writer) -> bool) -> StoreResult<bool> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn wipe_all(&mut self) -> StoreResult<()> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+}

@@ -1,0 +1,157 @@
+use super::*;
+use std::ops::Bound;
+
+const T: Table = Table("t");
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = SqliteEngine::open(&dir.path().join("s.db"), Durability::Process).unwrap();
+    (dir, Store::new(Arc::new(engine)))
+}
+
+#[tokio::test]
+async fn write_then_read_back_in_key_order() {
+    let (_d, store) = open();
+    store
+        .write(|w| -> StoreResult<()> {
+            w.put(T, b"b", b"2")?;
+            w.put(T, b"a", b"1")?;
+            w.put(T, b"c", b"3")?;
+            w.put(Table("other"), b"a", b"x")?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let rows = store
+        .read(|r| r.scan(T, Bound::Unbounded, Bound::Unbounded, 10, false))
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"2".to_vec()),
+            (b"c".to_vec(), b"3".to_vec())
+        ]
+    );
+    let rev = store
+        .read(|r| r.scan(T, Bound::Excluded(b"a"), Bound::Included(b"c"), 1, true))
+        .unwrap();
+    assert_eq!(rev, vec![(b"c".to_vec(), b"3".to_vec())]);
+}
+
+#[tokio::test]
+async fn failed_write_leaves_nothing() {
+    let (_d, store) = open();
+    let r: Result<(), StoreError> = store
+        .write(|w| {
+            w.put(T, b"k", b"v")?;
+            Err(StoreError::Backend("refused".into()))
+        })
+        .await;
+    assert!(r.is_err());
+    assert_eq!(store.read(|r| r.get(T, b"k")).unwrap(), None);
+}
+
+#[tokio::test]
+async fn concurrent_writes_all_commit_and_journal_is_ordered() {
+    let (_d, store) = open();
+    let mut handles = Vec::new();
+    for i in 0..200u32 {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move {
+            s.write(move |w| -> StoreResult<u64> {
+                w.put(T, format!("k{i:04}").as_bytes(), b"v")?;
+                w.append_journal(format!("r{i}").as_bytes())
+            })
+            .await
+            .unwrap()
+        }));
+    }
+    let mut seqs = Vec::new();
+    for h in handles {
+        seqs.push(h.await.unwrap());
+    }
+    seqs.sort();
+    seqs.dedup();
+    assert_eq!(seqs.len(), 200);
+    let j = store.read(|r| r.journal_after(0, 1000)).unwrap();
+    assert_eq!(j.len(), 200);
+    assert!(j.windows(2).all(|w| w[0].0 < w[1].0));
+    let later = store.read(|r| r.journal_after(j[149].0, 1000)).unwrap();
+    assert_eq!(later.len(), 50);
+}
+
+#[tokio::test]
+async fn nested_rollback_keeps_outer_writes() {
+    let (_d, store) = open();
+    store
+        .write(|w| -> StoreResult<()> {
+            w.put(T, b"outer", b"1")?;
+            let kept = w.nested(&mut |w| {
+                w.put(T, b"inner", b"2").unwrap();
+                false
+            })?;
+            assert!(!kept);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.read(|r| r.get(T, b"outer")).unwrap(),
+        Some(b"1".to_vec())
+    );
+    assert_eq!(store.read(|r| r.get(T, b"inner")).unwrap(), None);
+}
+
+#[tokio::test]
+async fn prefix_scan_and_delete() {
+    let (_d, store) = open();
+    store
+        .write(|w| -> StoreResult<()> {
+            for k in ["a/1", "a/2", "ab", "b/1"] {
+                w.put_json(T, k.as_bytes(), &k.to_string())?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let got: Vec<String> = store
+        .read(|r| r.scan_prefix_json::<String>(T, b"a/", 100))
+        .unwrap()
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(got, vec!["a/1", "a/2"]);
+    let n = store.write(|w| w.delete_prefix(T, b"a")).await.unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(
+        store
+            .read(|r| r.scan(T, Bound::Unbounded, Bound::Unbounded, 10, false))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn data_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    {
+        let store = Store::new(Arc::new(
+            SqliteEngine::open(&path, Durability::Process).unwrap(),
+        ));
+        store.write(|w| w.put(T, b"k", b"v")).await.unwrap();
+    }
+    let store = Store::new(Arc::new(
+        SqliteEngine::open(&path, Durability::Process).unwrap(),
+    ));
+    assert_eq!(store.read(|r| r.get(T, b"k")).unwrap(), Some(b"v".to_vec()));
+}
+
+#[test]
+fn prefix_end_handles_ff() {
+    assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+    assert_eq!(prefix_end(&[0x61, 0xff]), Some(vec![0x62]));
+    assert_eq!(prefix_end(&[0xff, 0xff]), None);
+}
