@@ -76,6 +76,11 @@ impl App {
         }))
     }
 
+    /// Starts the journal consumers (the server runs them; admin commands do not).
+    pub fn start_consumers(self: &Arc<Self>) {
+        tokio::spawn(crate::audit::history::run(self.store.clone()));
+    }
+
     /// Back to first start: everything wiped, the bootstrap account and user recreated, in one
     /// durable commit.
     pub async fn reset(&self) -> Result<(), StoreError> {

@@ -103,6 +103,9 @@ pub struct ServeArgs {
     /// Largest request body for the JSON and query protocols, in bytes.
     #[arg(long, env = "CAIRN_MAX_REQUEST_BODY")]
     pub max_request_body: Option<usize>,
+    /// Record every call as a CloudTrail event (default true; false only to measure its cost).
+    #[arg(long, env = "CAIRN_RECORDING")]
+    pub recording: Option<bool>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -117,6 +120,7 @@ struct FileConfig {
     allow_reset: Option<bool>,
     durability: Option<String>,
     max_request_body: Option<usize>,
+    recording: Option<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +134,7 @@ pub struct Settings {
     pub allow_reset: bool,
     pub durability: crate::store::Durability,
     pub max_request_body: usize,
+    pub recording: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
@@ -233,6 +238,7 @@ impl Settings {
                 .max_request_body
                 .or(file.max_request_body)
                 .unwrap_or(1024 * 1024),
+            recording: args.recording.or(file.recording).unwrap_or(true),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Cairn: an AWS-compatible audit-trail service. See docs/DESIGN.md for the rooms and the flow.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -44,6 +44,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let settings = Settings::resolve(&args)?;
     let listen = settings.listen;
     let app = App::open(settings).await?;
+    app.start_consumers();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -5,10 +5,11 @@ use super::refusal;
 use super::route::JsonService;
 use super::{context, Served};
 use crate::app::App;
+use crate::audit::{self, history, record, CallInfo};
 use crate::auth::{sigv4, Request};
 use crate::error::AwsError;
 use crate::ids;
-use crate::services::{catalog, organizations};
+use crate::services::{catalog, cloudtrail, organizations};
 use bytes::Bytes;
 use http::request::Parts;
 use http::Response;
@@ -95,7 +96,6 @@ where
         .map_err(|r| refusal::json(r, service == JsonService::CloudTrail))?;
     served.account = authenticated.principal.account.clone();
     let ctx = context(app, parts, &authenticated, &served.request_id, peer);
-    let input = parse_input(&bytes)?;
     let known = match service {
         JsonService::CloudTrail => catalog::CLOUDTRAIL.contains(&op.as_str()),
         JsonService::Organizations => catalog::ORGANIZATIONS.contains(&op.as_str()),
@@ -104,17 +104,51 @@ where
     if !known {
         return Err(AwsError::client("UnknownOperationException", ""));
     }
+    let input = parse_input(&bytes);
+    let info = CallInfo {
+        event_source: match service {
+            JsonService::CloudTrail => "cloudtrail.amazonaws.com",
+            _ => "organizations.amazonaws.com",
+        },
+        event_name: op.clone(),
+        // Organizations is a global service: its events are recorded in us-east-1.
+        region: match service {
+            JsonService::Organizations => "us-east-1".into(),
+            _ => ctx.region.clone(),
+        },
+        read_only: audit::is_read_only(&op),
+        management: true,
+        request_parameters: input
+            .as_ref()
+            .ok()
+            .filter(|m| !m.is_empty())
+            .map(|m| record::lower_camel(&Value::Object(m.clone()))),
+        resources: Vec::new(),
+        recipient_account: ctx.principal.account.clone(),
+        additional_event_data: None,
+        lookup_resources: Vec::new(),
+    };
+    if op == "LookupEvents" {
+        // Read-your-writes: what was committed before this call is in the history it reads.
+        history::caught_up(&app.store, std::time::Duration::from_secs(2)).await?;
+    }
     let app2 = app.clone();
-    app.store
-        .write(move |w| match service {
-            JsonService::Organizations => organizations::call(&app2, w, &ctx, &op, &input),
-            _ => Err(AwsError::new(
-                501,
-                "NotImplemented",
-                format!("{op} is not implemented"),
-            )),
-        })
-        .await
+    audit::execute(
+        app,
+        ctx.clone(),
+        info,
+        move |w| {
+            let input = input?;
+            match service {
+                JsonService::Organizations => organizations::call(&app2, w, &ctx, &op, &input),
+                _ => cloudtrail::call(&app2, w, &ctx, &op, &input),
+            }
+        },
+        |out: &Value| {
+            Some(record::lower_camel(out)).filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+        },
+    )
+    .await
 }
 
 /// The request body as a JSON object; an empty body is `{}`, as botocore may send for no input.

@@ -3,6 +3,7 @@
 use super::body::{full, read_limited, BodyError, ResponseBody};
 use super::{context, refusal, Served};
 use crate::app::App;
+use crate::audit::{self, record, CallInfo};
 use crate::auth::{sigv4, Request};
 use crate::error::AwsError;
 use crate::ids;
@@ -70,10 +71,30 @@ where
         .to_string();
     served.operation = action.clone();
     let ctx = context(app, parts, &authenticated, &served.request_id, peer);
+    if !sts::known(&action) {
+        return Err(sts::unknown_action(&action));
+    }
+    let info = CallInfo {
+        event_source: "sts.amazonaws.com",
+        event_name: action.clone(),
+        region: ctx.region.clone(),
+        read_only: audit::is_read_only(&action),
+        management: true,
+        request_parameters: sts::request_parameters(&params),
+        resources: Vec::new(),
+        recipient_account: ctx.principal.account.clone(),
+        additional_event_data: None,
+        lookup_resources: Vec::new(),
+    };
     let app2 = app.clone();
-    app.store
-        .write(move |w| sts::call(&app2, w, &ctx, &action, &params))
-        .await
+    audit::execute(
+        app,
+        ctx.clone(),
+        info,
+        move |w| sts::call(&app2, w, &ctx, &action, &params),
+        |out: &Value| Some(record::lower_camel(out)),
+    )
+    .await
 }
 
 /// Parameters from the query string (minus presigning fields) and the form body.

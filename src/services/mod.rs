@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod catalog;
+pub mod cloudtrail;
 pub mod organizations;
 pub mod sts;
 

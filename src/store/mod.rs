@@ -50,6 +50,10 @@ pub trait Reader {
     ) -> StoreResult<Vec<Row>>;
     /// Journal records with sequence numbers greater than `after`, oldest first.
     fn journal_after(&self, after: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>>;
+    /// One journal record.
+    fn journal_get(&self, seq: u64) -> StoreResult<Option<Vec<u8>>>;
+    /// The sequence number of the newest record (0 when the journal is empty).
+    fn journal_head(&self) -> StoreResult<u64>;
 }
 
 /// Write access: only ever handed out inside a write transaction.

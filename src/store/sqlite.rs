@@ -236,6 +236,27 @@ impl Reader for Sql<'_> {
             .map_err(backend)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(backend)
     }
+
+    fn journal_get(&self, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT rec FROM journal WHERE seq = ?1")
+            .map_err(backend)?;
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        st.query_row(params![seq], |r| r.get::<_, Vec<u8>>(0))
+            .optional()
+            .map_err(backend)
+    }
+
+    fn journal_head(&self) -> StoreResult<u64> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM journal")
+            .map_err(backend)?;
+        st.query_row([], |r| r.get::<_, i64>(0))
+            .map(|v| v as u64)
+            .map_err(backend)
+    }
 }
 
 impl Writer for Sql<'_> {
@@ -323,6 +344,12 @@ impl Reader for FailedWriter {
         Err(StoreError::Backend(self.0.clone()))
     }
     fn journal_after(&self, _: u64, _: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn journal_get(&self, _: u64) -> StoreResult<Option<Vec<u8>>> {
+        Err(StoreError::Backend(self.0.clone()))
+    }
+    fn journal_head(&self) -> StoreResult<u64> {
         Err(StoreError::Backend(self.0.clone()))
     }
 }

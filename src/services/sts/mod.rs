@@ -19,16 +19,45 @@ pub fn call(
     match action {
         "GetCallerIdentity" => Ok(get_caller_identity(ctx)),
         "AssumeRole" => assume_role(app, w, ctx, params),
-        other if super::catalog::STS.contains(&other) => Err(AwsError::new(
+        other if known(other) => Err(AwsError::new(
             501,
             "NotImplemented",
             format!("{other} is not implemented"),
         )),
-        other => Err(AwsError::client(
-            "InvalidAction",
-            format!("Could not find operation {other} for version 2011-06-15"),
-        )),
+        other => Err(unknown_action(other)),
     }
+}
+
+/// Whether the STS model has this action (served or not).
+pub fn known(action: &str) -> bool {
+    super::catalog::STS.contains(&action)
+}
+
+pub fn unknown_action(action: &str) -> AwsError {
+    AwsError::client(
+        "InvalidAction",
+        format!("Could not find operation {action} for version 2011-06-15"),
+    )
+}
+
+/// The record's `requestParameters`: the call's parameters in lowerCamelCase, numbers as
+/// numbers; `null` when there are none.
+pub fn request_parameters(params: &QueryParams) -> Option<Value> {
+    let mut m = serde_json::Map::new();
+    for (k, v) in &params.0 {
+        if k == "Action" || k == "Version" {
+            continue;
+        }
+        let value = match k.as_str() {
+            "DurationSeconds" => v
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| json!(v)),
+            _ => json!(v),
+        };
+        m.insert(k.clone(), value);
+    }
+    (!m.is_empty()).then(|| crate::audit::record::lower_camel(&Value::Object(m)))
 }
 
 fn get_caller_identity(ctx: &RequestContext) -> Value {

@@ -1,0 +1,89 @@
+//! The audit room: every call Cairn serves becomes one CloudTrail record, appended to the
+//! journal in the same commit as the state change it describes, before the response is sent.
+//!
+//! `execute` is the one way operations run: the operation's writes go in a nested transaction
+//! (rolled back when it fails), the record of the call — success or refusal — is appended after
+//! it, and the group commit makes both durable together.
+
+pub mod history;
+pub mod journal;
+pub mod record;
+
+pub use record::{CallInfo, Resource};
+
+use crate::app::App;
+use crate::error::AwsError;
+use crate::services::RequestContext;
+use crate::store::{StoreError, Writer};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Is an operation of this name read-only, the way CloudTrail classifies API calls?
+pub fn is_read_only(operation: &str) -> bool {
+    ["Get", "Describe", "List", "Lookup", "Head"]
+        .iter()
+        .any(|p| operation.starts_with(p))
+}
+
+/// Removes secrets from what a record would show (session secrets, private keys).
+pub fn redact(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|k, _| !k.eq_ignore_ascii_case("secretAccessKey"));
+            for (_, v) in m.iter_mut() {
+                redact(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// Runs `op` in a store transaction and records it. `response_elements` shapes what a
+/// successful, mutating call's record shows as `responseElements`.
+pub async fn execute<T, F, D>(
+    app: &Arc<App>,
+    ctx: RequestContext,
+    info: CallInfo,
+    op: F,
+    response_elements: D,
+) -> Result<T, AwsError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Writer) -> Result<T, AwsError> + Send + 'static,
+    D: FnOnce(&T) -> Option<Value> + Send + 'static,
+{
+    if !app.settings.recording {
+        return app.store.write(op).await;
+    }
+    let clock = app.clock.clone();
+    app.store
+        .write(move |w| -> Result<Result<T, AwsError>, StoreError> {
+            let mut op = Some(op);
+            let mut out = None;
+            w.nested(&mut |w| {
+                let r = (op.take().expect("operation runs once"))(w);
+                let ok = r.is_ok();
+                out = Some(r);
+                ok
+            })?;
+            let result = out.expect("operation ran");
+            let shown = match &result {
+                Ok(t) if !info.read_only => Ok(response_elements(t).map(|mut v| {
+                    redact(&mut v);
+                    v
+                })),
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            };
+            let rec = record::build(&ctx, &info, shown, clock.now());
+            let bytes = serde_json::to_vec(&rec).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let meta = journal::Meta {
+                lookup_resources: info.lookup_resources.clone(),
+            };
+            w.append_journal(&journal::encode(&meta, &bytes))?;
+            Ok(result)
+        })
+        .await
+        .map_err(AwsError::from)?
+}
