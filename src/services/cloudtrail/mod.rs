@@ -1,7 +1,18 @@
-//! AWS CloudTrail (awsJson1.1). Event history (LookupEvents) is served here; trail management
-//! arrives with the trails work and answers NotImplemented until then.
+//! AWS CloudTrail (awsJson1.1): trails, their logging status, selectors and tags, and event
+//! history. Operations of the model not served here (Lake, channels, dashboards, ...) answer
+//! NotImplemented.
 
+pub mod bucket;
+mod input;
+pub mod logging;
 pub mod lookup;
+pub mod model;
+pub mod names;
+pub mod org;
+pub mod resolve;
+pub mod selectors;
+pub mod tags;
+pub mod trails;
 
 use super::{JsonInput, RequestContext};
 use crate::app::App;
@@ -19,6 +30,22 @@ pub fn call(
 ) -> Result<Value, AwsError> {
     match op {
         "LookupEvents" => lookup::lookup_events(app, w, ctx, input),
+        "CreateTrail" => trails::create_trail(w, ctx, input),
+        "UpdateTrail" => trails::update_trail(w, ctx, input),
+        "DeleteTrail" => trails::delete_trail(w, ctx, input),
+        "GetTrail" => trails::get_trail(w, ctx, input),
+        "DescribeTrails" => trails::describe_trails(w, ctx, input),
+        "ListTrails" => trails::list_trails(w, ctx, input),
+        "StartLogging" => logging::start_logging(w, ctx, input),
+        "StopLogging" => logging::stop_logging(w, ctx, input),
+        "GetTrailStatus" => logging::get_trail_status(w, ctx, input),
+        "PutEventSelectors" => selectors::put_event_selectors(w, ctx, input),
+        "GetEventSelectors" => selectors::get_event_selectors(w, ctx, input),
+        "PutInsightSelectors" => selectors::put_insight_selectors(w, ctx, input),
+        "GetInsightSelectors" => selectors::get_insight_selectors(w, ctx, input),
+        "AddTags" => tags::add_tags(w, ctx, input),
+        "RemoveTags" => tags::remove_tags(w, ctx, input),
+        "ListTags" => tags::list_tags(w, ctx, input),
         other => Err(AwsError::new(
             501,
             "NotImplemented",
