@@ -4,7 +4,7 @@
 #
 #   bench/load.sh [--duration S] [--connections N] [--threads N] [--warmup S]
 #                 [--ops GetCallerIdentity,...] [--servers cairn,moto]
-#                 [--cairn-bin PATH] [--build] [--keep]
+#                 [--cairn-bin PATH] [--build] [--keep] [--pin]
 set -euo pipefail
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +20,7 @@ servers=cairn,moto
 cairn_bin=
 build=0
 keep=0
+pin=0
 
 usage() {
   cat <<EOF
@@ -34,6 +35,10 @@ usage: bench/load.sh [options]
                     built with cargo build --release when missing)
   --build           run cargo build --release even when the binary exists
   --keep            keep the temporary directory (server logs, data dir, signed requests)
+  --pin             run the servers on CPU 1 and wrk on CPU 0 (taskset): steadier figures on a
+                    small machine, but each server gets one core
+Environment: CAIRN_LOG is passed to Cairn (e.g. CAIRN_LOG=warn drops its per-request log lines);
+  TMPDIR says where the temporary directory (Cairn's data dir) goes; BENCH_PYTHON picks the Python.
 EOF
 }
 
@@ -64,6 +69,7 @@ while [ $# -gt 0 ]; do
       ;;
     --build) build=1 && shift ;;
     --keep) keep=1 && shift ;;
+    --pin) pin=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) usage >&2 && die "unknown argument: $1" ;;
   esac
@@ -99,17 +105,18 @@ fi
 
 # The Python that signs requests (botocore) and runs moto_server (moto[server]): the first of
 # $BENCH_PYTHON, python3 and the project's .venv that has them, else the .venv gets them.
+venv=${CAIRN_VENV:-.venv}
+[[ $venv = /* ]] || venv="$root/$venv"
 py_modules="import botocore"
 [ "$run_moto" = 1 ] && py_modules="$py_modules, moto, moto.server"
 py=
-for cand in "${BENCH_PYTHON:-}" python3 "$root/${CAIRN_VENV:-.venv}/bin/python"; do
+for cand in "${BENCH_PYTHON:-}" python3 "$venv/bin/python"; do
   if [ -n "$cand" ] && command -v "$cand" >/dev/null 2>&1 && "$cand" -c "$py_modules" 2>/dev/null; then
     py=$cand
     break
   fi
 done
 if [ -z "$py" ]; then
-  venv="$root/${CAIRN_VENV:-.venv}"
   say "installing boto3 and moto[server] into $venv"
   [ -x "$venv/bin/python" ] || python3 -m venv --system-site-packages "$venv"
   "$venv/bin/pip" install --quiet boto3 'moto[server]' >&2
@@ -131,6 +138,16 @@ if [ "$run_cairn" = 1 ]; then
     fi
   fi
   [ -x "$cairn_bin" ] || die "no Cairn binary at $cairn_bin"
+fi
+
+# With --pin, servers run on CPU 1 and wrk on CPU 0, so that neither steals the other's core.
+server_cpu=()
+client_cpu=()
+if [ "$pin" = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || die "--pin needs at least 2 CPUs"
+  command -v taskset >/dev/null 2>&1 || die "--pin needs taskset (util-linux)"
+  server_cpu=(taskset -c 1)
+  client_cpu=(taskset -c 0)
 fi
 
 # --- servers ------------------------------------------------------------------------------
@@ -180,15 +197,47 @@ rss_kib() {
   awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
+# CPU counters around a measurement, as key=value lines with a suffix (before/after): the
+# server's own user+system ticks, and the whole machine's busy and iowait ticks.
+cpu_snapshot() {
+  local stat fields cpu
+  stat=$(cat "/proc/$1/stat")
+  read -r -a fields <<<"${stat##*) }"
+  # After the command name: state is field 0, utime 11, stime 12.
+  echo "server_ticks_$2=$((fields[11] + fields[12]))"
+  read -r -a cpu < <(grep '^cpu ' /proc/stat)
+  # user nice system idle iowait irq softirq steal
+  echo "machine_busy_ticks_$2=$((cpu[1] + cpu[2] + cpu[3] + cpu[6] + cpu[7] + cpu[8]))"
+  echo "machine_iowait_ticks_$2=${cpu[5]}"
+  echo "time_ns_$2=$(date +%s%N)"
+}
+
 # Prints the end of a server's logs, for a failure message.
 show_logs() {
   local f
   for f in "$work/$1.out" "$work/$1.err"; do
     [ -s "$f" ] || continue
     echo "--- $f (tail):" >&2
-    tail -n 30 "$f" >&2
+    tail -n 8 "$f" | cut -c1-400 >&2
   done
 }
+
+# Share of CPU time idle over half a second: other work on the machine skews every figure.
+cpu_idle_pct() {
+  local a b
+  read -r -a a < <(grep '^cpu ' /proc/stat)
+  sleep 0.5
+  read -r -a b < <(grep '^cpu ' /proc/stat)
+  local total=0 i
+  for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
+  local idle=$((b[4] + b[5] - a[4] - a[5]))
+  [ "$total" -gt 0 ] || total=1
+  echo $((100 * idle / total))
+}
+idle_pct=$(cpu_idle_pct)
+if [ "$idle_pct" -lt 80 ]; then
+  say "WARNING: the machine is busy before the run (CPU ${idle_pct}% idle): figures will be low and noisy"
+fi
 
 facts="$work/facts.txt"
 runs="$work/runs.tsv"
@@ -200,8 +249,13 @@ runs="$work/runs.tsv"
   echo "settings.warmup_s=$warmup"
   echo "settings.ops=$ops"
   echo "settings.wrk_timeout_s=5"
+  echo "settings.pinned=$pin"
+  echo "settings.cairn_log=${CAIRN_LOG:-default}"
   echo "host.cpus=$(nproc)"
+  echo "host.clk_tck=$(getconf CLK_TCK)"
   echo "host.kernel=$(uname -r)"
+  echo "host.cpu_idle_pct_before=$idle_pct"
+  echo "host.loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "versions.wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
   echo "versions.botocore=$("$py" -c 'import botocore; print(botocore.__version__)')"
   echo "git.commit=$(git -C "$root" rev-parse --verify -q HEAD || echo none)"
@@ -216,9 +270,9 @@ if [ "$run_cairn" = 1 ]; then
     "$py" "$bench_dir/launch.py" --stdout "$work/cairn.out" --stderr "$work/cairn.err" \
       --pid-file "$work/cairn.pid" --health-path /_cairn/health --timeout 60 \
       --port-regex 'cairn listening on http://127\.0\.0\.1:(\d+)' \
-      -- "$cairn_bin" serve --listen 127.0.0.1:0 --data-dir "$work/cairn-data" || echo "fail"
+      -- "${server_cpu[@]}" "$cairn_bin" serve --listen 127.0.0.1:0 --data-dir "$work/cairn-data" || echo "fail"
   )
-  [[ ${pid:-} =~ ^[0-9]+$ ]] || die "Cairn did not start (see above)"
+  [[ ${pid:-} =~ ^[0-9]+$ ]] || die "Cairn did not start (see above); is $cairn_bin stale? --build rebuilds it"
   url[cairn]="http://127.0.0.1:$port"
   pid_of[cairn]=$pid
   say "Cairn pid $pid at ${url[cairn]}, serving ${startup_ms} ms after spawn"
@@ -234,7 +288,7 @@ if [ "$run_moto" = 1 ]; then
   read -r pid port startup_ms < <(
     "$py" "$bench_dir/launch.py" --stdout "$work/moto.out" --stderr "$work/moto.err" \
       --pid-file "$work/moto.pid" --health-path /moto-api/data.json --timeout 60 --port auto \
-      -- "$py" -m moto.server -H 127.0.0.1 -p '{port}' || echo "fail"
+      -- "${server_cpu[@]}" "$py" -m moto.server -H 127.0.0.1 -p '{port}' || echo "fail"
   )
   [[ ${pid:-} =~ ^[0-9]+$ ]] || die "moto_server did not start (see above)"
   url[moto]="http://127.0.0.1:$port"
@@ -268,14 +322,28 @@ for op in "${op_list[@]}"; do
       die "$op is not answered 200 by $s: not measuring"
     fi
     if [ "$warmup" -gt 0 ]; then
-      wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 5s \
+      "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 5s \
         -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >/dev/null
     fi
     out="$results_dir/raw/$op.$s.txt"
+    stats="$work/stats.$op.$s.txt"
     say "$op on $s: ${duration} s, $connections connections, $threads threads"
-    wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s --latency \
-      -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >"$out"
-    printf '%s\t%s\t%s\n' "$op" "$s" "$out" >>"$runs"
+    cpu_snapshot "${pid_of[$s]}" before >"$stats"
+    if [ "$s" = cairn ]; then
+      echo "data_dir_bytes_before=$(du -sb "$work/cairn-data" | cut -f1)" >>"$stats"
+    fi
+    TIMEFORMAT='wrk_cpu_s=%U %S'
+    {
+      time "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s \
+        --latency -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >"$out" 2>"$out.stderr"
+    } 2>>"$stats"
+    cpu_snapshot "${pid_of[$s]}" after >>"$stats"
+    if [ -s "$out.stderr" ]; then cat "$out.stderr" >>"$out"; fi
+    rm -f "$out.stderr"
+    if [ "$s" = cairn ]; then
+      echo "data_dir_bytes_after=$(du -sb "$work/cairn-data" | cut -f1)" >>"$stats"
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$op" "$s" "$out" "$stats" >>"$runs"
   done
 done
 

@@ -25,6 +25,9 @@ function init(args)
   wrk.path = req.path
   wrk.headers = req.headers
   wrk.body = req.body
+  if req.body == "" and (req.method == "GET" or req.method == "HEAD") then
+    wrk.body = nil -- no Content-Length: 0 on a bodiless request
+  end
   non2xx = 0
   first_non2xx = nil
 end

@@ -3,7 +3,8 @@
 
     report.py --runs RUNS.tsv --facts FACTS.txt --out bench/results/latest.json
 
-RUNS.tsv has one line per measurement: OP<TAB>SERVER<TAB>WRK_OUTPUT_FILE.
+RUNS.tsv has one line per measurement: OP<TAB>SERVER<TAB>WRK_OUTPUT_FILE[<TAB>STATS_FILE], the
+stats file holding the CPU counters load.sh read before and after (key=value lines).
 FACTS.txt has key=value lines (settings, start-up times, RSS, versions); a key `a.b` lands in
 the JSON as {"a": {"b": value}}.
 
@@ -70,6 +71,44 @@ def parse_wrk(text: str) -> dict:
     return out
 
 
+def resources(path: str, facts: dict, requests: int | None) -> dict:
+    """CPU and disk use during one measurement, from load.sh's counters (see cpu_snapshot)."""
+    raw: dict = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.strip().partition("=")
+            if key == "wrk_cpu_s":
+                user, system = value.split()
+                raw["wrk_cpu_s"] = float(user) + float(system)
+            elif key:
+                raw[key] = int(value)
+    tick = float(facts.get("host", {}).get("clk_tck", 100))
+    try:
+        wall = (raw["time_ns_after"] - raw["time_ns_before"]) / 1e9
+        server = (raw["server_ticks_after"] - raw["server_ticks_before"]) / tick
+        busy = (raw["machine_busy_ticks_after"] - raw["machine_busy_ticks_before"]) / tick
+        iowait = (raw["machine_iowait_ticks_after"] - raw["machine_iowait_ticks_before"]) / tick
+    except KeyError:
+        return {}
+    wrk = raw.get("wrk_cpu_s", 0.0)
+    out = {
+        "wall_s": round(wall, 3),
+        "server_cpu_cores": round(server / wall, 3),
+        "wrk_cpu_cores": round(wrk / wall, 3),
+        # Busy time of the whole machine that neither the server nor wrk accounts for: other
+        # processes, and kernel work not charged to either.
+        "other_cpu_cores": round(max(0.0, busy - server - wrk) / wall, 3),
+        "iowait_cores": round(iowait / wall, 3),
+        "server_cpu_us_per_request": round(server * 1e6 / requests, 1) if requests else None,
+    }
+    if "data_dir_bytes_after" in raw:
+        grown = raw["data_dir_bytes_after"] - raw.get("data_dir_bytes_before", 0)
+        out["data_dir_bytes_after"] = raw["data_dir_bytes_after"]
+        out["data_dir_growth_bytes"] = grown
+        out["data_dir_growth_bytes_per_request"] = round(grown / requests, 1) if requests else None
+    return out
+
+
 def read_facts(path: str) -> dict:
     facts: dict = {}
     with open(path, encoding="utf-8") as f:
@@ -114,10 +153,12 @@ def main() -> int:
         for line in f:
             if not line.strip():
                 continue
-            op, server, path = line.rstrip("\n").split("\t")
+            op, server, path, *rest = line.rstrip("\n").split("\t")
             with open(path, encoding="utf-8", errors="replace") as w:
                 parsed = parse_wrk(w.read())
             parsed["wrk_output"] = path
+            if rest:
+                parsed["resources"] = resources(rest[0], facts, parsed.get("requests"))
             results.setdefault(op, {})[server] = parsed
 
     settings = facts.get("settings", {})
@@ -127,7 +168,9 @@ def main() -> int:
         lines.append("")
         lines.append(
             f"== {op}: {settings.get('connections', '?')} connections, {settings.get('threads', '?')} wrk threads, "
-            f"{settings.get('duration_s', '?')} s each =="
+            f"{settings.get('duration_s', '?')} s each"
+            + (", pinned (servers CPU 1, wrk CPU 0)" if settings.get("pinned") == 1 else "")
+            + " =="
         )
         lines.append(f"{'server':<8} {'requests/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>9}")
         for server, r in servers.items():
@@ -146,6 +189,26 @@ def main() -> int:
             lines.append(f"Cairn/moto requests/s: {ratio:.2f}x")
         else:
             servers_ratio = None
+        for server, r in servers.items():
+            res = r.get("resources") or {}
+            if not res:
+                continue
+            text = (
+                f"  {server} run, CPU in cores: server {res['server_cpu_cores']:.2f} "
+                f"({fmt(res['server_cpu_us_per_request'], '.0f')} us/request), wrk {res['wrk_cpu_cores']:.2f}, "
+                f"other {res['other_cpu_cores']:.2f}; iowait {res['iowait_cores']:.2f}"
+            )
+            if "data_dir_growth_bytes" in res:
+                text += (
+                    f"; data dir +{res['data_dir_growth_bytes'] / 1e6:.1f} MB "
+                    f"({fmt(res['data_dir_growth_bytes_per_request'], '.0f')} B/request)"
+                )
+            lines.append(text)
+            if res["other_cpu_cores"] > 0.25:
+                lines.append(
+                    f"  WARNING: something else used {res['other_cpu_cores']:.2f} cores during the {server} run: "
+                    "its figures are skewed"
+                )
         results[op] = {"servers": servers, "ratio_cairn_over_moto_rps": servers_ratio}
 
     cairn_facts = facts.get("cairn", {})
@@ -164,6 +227,10 @@ def main() -> int:
             f"moto start to first served request (GET /moto-api/data.json): {fmt(moto_facts.get('startup_ms'), '.1f')} ms; "
             f"RSS idle {mib(moto_facts.get('rss_idle_kib'))}, after load {mib(moto_facts.get('rss_after_load_kib'))}"
         )
+    host = facts.get("host", {})
+    idle = host.get("cpu_idle_pct_before")
+    if isinstance(idle, int) and idle < 80:
+        lines.append(f"WARNING: the machine was only {idle}% idle before the run: figures are low and noisy.")
     if flagged:
         lines.append("")
         lines.append("FLAGGED: at least one run had errors; its figures are not a clean measurement.")

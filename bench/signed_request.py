@@ -193,7 +193,8 @@ def check(path: str, timeout: float = 30.0) -> int:
         conn.putrequest(spec["method"], spec["path"], skip_host=True, skip_accept_encoding=True)
         for name, value in spec["headers"].items():
             conn.putheader(name, value)
-        conn.putheader("Content-Length", str(len(body)))
+        if body or spec["method"] not in ("GET", "HEAD"):  # as replay.lua does
+            conn.putheader("Content-Length", str(len(body)))
         conn.endheaders(body)
         resp = conn.getresponse()
         answer = resp.read()
