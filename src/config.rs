@@ -103,6 +103,9 @@ pub struct ServeArgs {
     /// Largest request body for the JSON and query protocols, in bytes.
     #[arg(long, env = "CAIRN_MAX_REQUEST_BODY")]
     pub max_request_body: Option<usize>,
+    /// Accounts an organization may hold (AWS's default quota: 10).
+    #[arg(long, env = "CAIRN_ORG_ACCOUNT_LIMIT")]
+    pub org_account_limit: Option<u32>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -117,6 +120,7 @@ struct FileConfig {
     allow_reset: Option<bool>,
     durability: Option<String>,
     max_request_body: Option<usize>,
+    org_account_limit: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +134,7 @@ pub struct Settings {
     pub allow_reset: bool,
     pub durability: crate::store::Durability,
     pub max_request_body: usize,
+    pub org_account_limit: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
@@ -233,6 +238,10 @@ impl Settings {
                 .max_request_body
                 .or(file.max_request_body)
                 .unwrap_or(1024 * 1024),
+            org_account_limit: args
+                .org_account_limit
+                .or(file.org_account_limit)
+                .unwrap_or(10),
         })
     }
 }
