@@ -470,6 +470,37 @@ def test_decline_cancel_and_email_invitations(fresh):
         assert later.list_handshakes_for_account()["Handshakes"] == []
 
 
+def test_invitations_expire_after_15_days(fresh):
+    org = orgs(fresh)
+    org.create_organization()
+    guest = standalone(fresh, "222222222222")
+    h = org.invite_account_to_organization(Target={"Type": "ACCOUNT", "Id": guest})["Handshake"]
+    fresh.advance_clock(15 * 86400 + 60)
+    with shifted(15 * 86400 + 60):
+        invitee = as_account(fresh, guest)
+        assert invitee.describe_handshake(HandshakeId=h["Id"])["Handshake"]["State"] == "EXPIRED"
+        e = raises(invitee.accept_handshake, HandshakeId=h["Id"])
+        assert err(e)[0] == "InvalidHandshakeTransitionException"
+        # An expired invitation is no duplicate: the account can be invited again.
+        again = orgs(fresh).invite_account_to_organization(Target={"Type": "ACCOUNT", "Id": guest})["Handshake"]
+        assert again["State"] == "OPEN" and again["Id"] != h["Id"]
+
+
+def test_any_standalone_account_can_found_an_organization(fresh):
+    orgs(fresh).create_organization()
+    other = standalone(fresh, "222222222222", name="Other", email="other@example.com")
+    theirs = as_account(fresh, other)
+    o = theirs.create_organization(FeatureSet="ALL")["Organization"]
+    assert (o["MasterAccountId"], o["MasterAccountEmail"]) == (other, "other@example.com")
+    assert o["Arn"] == f"arn:aws:organizations::{other}:organization/{o['Id']}"
+    assert [a["Id"] for a in theirs.list_accounts()["Accounts"]] == [other]
+    assert [a["Id"] for a in orgs(fresh).list_accounts()["Accounts"]] == [MANAGEMENT]
+    e = raises(orgs(fresh).invite_account_to_organization, Target={"Type": "ACCOUNT", "Id": other})
+    assert reason(e) == ("HandshakeConstraintViolationException", "ALREADY_IN_AN_ORGANIZATION")
+    e = raises(orgs(fresh).describe_account, AccountId=other)
+    assert err(e)[0] == "AccountNotFoundException"
+
+
 # --- organizational units -----------------------------------------------------------------
 
 

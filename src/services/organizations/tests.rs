@@ -635,3 +635,33 @@ async fn enable_all_features_asks_invited_members_then_the_management_account() 
         json!([{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}])
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_completes_due_requests_without_any_call() {
+    let mut e = env().await;
+    // Real time, so the worker (which reads the server clock) finds the request due.
+    e.base = chrono::Utc::now().timestamp_millis();
+    e.call(0, "CreateOrganization", json!({})).await;
+    let out = e
+        .call(
+            1,
+            "CreateAccount",
+            json!({"Email": "w@example.com", "AccountName": "W"}),
+        )
+        .await;
+    let id = out["CreateAccountStatus"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let done = loop {
+        let r = e.read(|r| super::model::create_request(r, &id)).unwrap();
+        if r.state != "IN_PROGRESS" || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(done.state, "SUCCEEDED");
+    let account = done.account_id.unwrap();
+    assert!(e.read(|r| view::organization_of(r, &account)).is_some());
+}
