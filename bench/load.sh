@@ -30,6 +30,7 @@ usage: bench/load.sh [options]
   --threads N       wrk threads (default $threads)
   --warmup S        seconds of unmeasured load before each measurement, 0 for none (default $warmup)
   --ops LIST        comma-separated workloads (default $ops); bench/signed_request.py list names them
+                    (e.g. GetCallerIdentity,DescribeOrganization,ListAccounts)
   --servers LIST    cairn,moto (default) or just one of them
   --cairn-bin PATH  the Cairn binary to run (default: \${CARGO_TARGET_DIR:-target}/release/cairn,
                     built with cargo build --release when missing)
@@ -270,7 +271,8 @@ if [ "$run_cairn" = 1 ]; then
     "$py" "$bench_dir/launch.py" --stdout "$work/cairn.out" --stderr "$work/cairn.err" \
       --pid-file "$work/cairn.pid" --health-path /_cairn/health --timeout 60 \
       --port-regex 'cairn listening on http://127\.0\.0\.1:(\d+)' \
-      -- "${server_cpu[@]}" "$cairn_bin" serve --listen 127.0.0.1:0 --data-dir "$work/cairn-data" || echo "fail"
+      -- "${server_cpu[@]}" "$cairn_bin" serve --listen 127.0.0.1:0 --data-dir "$work/cairn-data" \
+      --org-account-limit 1000 || echo "fail"
   )
   [[ ${pid:-} =~ ^[0-9]+$ ]] || die "Cairn did not start (see above); is $cairn_bin stale? --build rebuilds it"
   url[cairn]="http://127.0.0.1:$port"

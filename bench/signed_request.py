@@ -143,6 +143,44 @@ def get_caller_identity(endpoint: str) -> SignedRequest:
     return capture(endpoint, "sts", lambda c: c.get_caller_identity())
 
 
+def _organization(endpoint: str):
+    """An Organizations client at `endpoint` whose caller manages an organization."""
+    org = make_client(endpoint, "organizations")
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except org.exceptions.AlreadyInOrganizationException:
+        pass
+    return org
+
+
+@workload("DescribeOrganization")
+def describe_organization(endpoint: str) -> SignedRequest:
+    _organization(endpoint)
+    return capture(endpoint, "organizations", lambda c: c.describe_organization())
+
+
+ORG_ACCOUNTS = 100
+
+
+@workload("ListAccounts")
+def list_accounts(endpoint: str) -> SignedRequest:
+    # An organization of 100 accounts (the management account and 99 created ones); the
+    # request reads the first page of 20, as an SDK paginating through them does.
+    import time
+
+    org = _organization(endpoint)
+    have = sum(len(p["Accounts"]) for p in org.get_paginator("list_accounts").paginate())
+    for i in range(have, ORG_ACCOUNTS):
+        org.create_account(Email=f"bench-{i}@example.com", AccountName=f"Bench {i}")
+    deadline = time.monotonic() + 60
+    while have < ORG_ACCOUNTS:  # CreateAccount completes asynchronously
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {have} of {ORG_ACCOUNTS} accounts after 60 s")
+        time.sleep(0.2)
+        have = sum(len(p["Accounts"]) for p in org.get_paginator("list_accounts").paginate())
+    return capture(endpoint, "organizations", lambda c: c.list_accounts(MaxResults=20))
+
+
 # ---------------------------------------------------------------------------------------------
 
 

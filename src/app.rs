@@ -68,12 +68,14 @@ impl App {
             store.clone(),
             clock.clone(),
         );
-        Ok(Arc::new(App {
+        let app = Arc::new(App {
             settings,
             store,
             clock,
             auth,
-        }))
+        });
+        crate::services::organizations::spawn_worker(&app);
+        Ok(app)
     }
 
     /// Starts the journal consumers (the server runs them; admin commands do not).

@@ -106,6 +106,9 @@ pub struct ServeArgs {
     /// Record every call as a CloudTrail event (default true; false only to measure its cost).
     #[arg(long, env = "CAIRN_RECORDING")]
     pub recording: Option<bool>,
+    /// Accounts an organization may hold (AWS's default quota: 10).
+    #[arg(long, env = "CAIRN_ORG_ACCOUNT_LIMIT")]
+    pub org_account_limit: Option<u32>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -121,6 +124,7 @@ struct FileConfig {
     durability: Option<String>,
     max_request_body: Option<usize>,
     recording: Option<bool>,
+    org_account_limit: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +139,7 @@ pub struct Settings {
     pub durability: crate::store::Durability,
     pub max_request_body: usize,
     pub recording: bool,
+    pub org_account_limit: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
@@ -239,6 +244,10 @@ impl Settings {
                 .or(file.max_request_body)
                 .unwrap_or(1024 * 1024),
             recording: args.recording.or(file.recording).unwrap_or(true),
+            org_account_limit: args
+                .org_account_limit
+                .or(file.org_account_limit)
+                .unwrap_or(10),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! NotImplemented.
 
 pub mod bucket;
+pub mod delegated;
 mod input;
 pub mod logging;
 pub mod lookup;
@@ -46,6 +47,8 @@ pub fn call(
         "AddTags" => tags::add_tags(w, ctx, input),
         "RemoveTags" => tags::remove_tags(w, ctx, input),
         "ListTags" => tags::list_tags(w, ctx, input),
+        "RegisterOrganizationDelegatedAdmin" => delegated::register(w, ctx, input),
+        "DeregisterOrganizationDelegatedAdmin" => delegated::deregister(w, ctx, input),
         other => Err(AwsError::new(
             501,
             "NotImplemented",

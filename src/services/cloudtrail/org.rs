@@ -1,6 +1,7 @@
 //! What CloudTrail needs to know about AWS Organizations, in one place.
 
 use crate::error::AwsError;
+use crate::services::organizations::view;
 use crate::store::Reader;
 
 pub const SERVICE_PRINCIPAL: &str = "cloudtrail.amazonaws.com";
@@ -13,16 +14,20 @@ pub struct OrgInfo {
 }
 
 /// The organization an account belongs to, if any.
-pub fn organization_of(_r: &dyn Reader, _account: &str) -> Result<Option<OrgInfo>, AwsError> {
-    Ok(None)
+pub fn organization_of(r: &dyn Reader, account: &str) -> Result<Option<OrgInfo>, AwsError> {
+    Ok(view::organization_of(r, account)?.map(|o| OrgInfo {
+        all_features: o.feature_set == "ALL",
+        id: o.id,
+        management_account: o.management_account,
+    }))
 }
 
 /// Whether trusted access for CloudTrail is enabled in the organization.
-pub fn trusted_access(_r: &dyn Reader, _org: &OrgInfo) -> Result<bool, AwsError> {
-    Ok(false)
+pub fn trusted_access(r: &dyn Reader, org: &OrgInfo) -> Result<bool, AwsError> {
+    Ok(view::is_trusted(r, &org.id, SERVICE_PRINCIPAL)?)
 }
 
 /// Whether the account is a registered delegated administrator for CloudTrail.
-pub fn is_delegated_admin(_r: &dyn Reader, _account: &str) -> Result<bool, AwsError> {
-    Ok(false)
+pub fn is_delegated_admin(r: &dyn Reader, account: &str) -> Result<bool, AwsError> {
+    Ok(view::is_delegated_admin(r, account, SERVICE_PRINCIPAL)?)
 }
