@@ -9,6 +9,8 @@ use std::sync::Arc;
 pub struct App {
     pub settings: Settings,
     pub store: Store,
+    /// The event-history index: derived from the journal, kept in its own database.
+    pub history: Store,
     pub clock: Clock,
     pub auth: Authenticator,
 }
@@ -48,6 +50,10 @@ fn bootstrap_job(
 impl App {
     pub async fn open(settings: Settings) -> Result<Arc<App>, String> {
         let (store, sealer) = open_store(&settings)?;
+        let history = Store::new(Arc::new(
+            SqliteEngine::open(&settings.data_dir.join("history.db"), settings.durability)
+                .map_err(|e| e.to_string())?,
+        ));
         let clock = Clock::default();
         store
             .write(bootstrap_job(
@@ -68,19 +74,23 @@ impl App {
             store.clone(),
             clock.clone(),
         );
-        let app = Arc::new(App {
+        Ok(Arc::new(App {
             settings,
             store,
+            history,
             clock,
             auth,
-        });
-        crate::services::organizations::spawn_worker(&app);
-        Ok(app)
+        }))
     }
 
-    /// Starts the journal consumers (the server runs them; admin commands do not).
+    /// Starts the background work: journal consumers and Organizations' account creation (the
+    /// server runs them; admin commands do not).
     pub fn start_consumers(self: &Arc<Self>) {
-        tokio::spawn(crate::audit::history::run(self.store.clone()));
+        crate::services::organizations::spawn_worker(self);
+        tokio::spawn(crate::audit::history::run(
+            self.store.clone(),
+            self.history.clone(),
+        ));
     }
 
     /// Back to first start: everything wiped, the bootstrap account and user recreated, in one

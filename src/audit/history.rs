@@ -1,8 +1,10 @@
 //! Event history: the journal consumer that indexes management events for LookupEvents, and the
 //! query over that index.
 //!
-//! The consumer reads the journal after its durable cursor and writes index rows and the new
-//! cursor in one commit, so after a crash it resumes exactly where it stopped. Index keys are
+//! The index is derived data and lives in a store of its own (its own database file and writer),
+//! so indexing runs beside the API's commits instead of queueing behind them. The consumer reads
+//! the journal after its cursor and writes index rows and the new cursor in one commit of the
+//! index store, so after a crash it resumes exactly where it stopped. Index keys are
 //! `<account>\0<region>\0<attribute>\0<value>\0<time><seq>`: every LookupEvents question (one
 //! attribute at most, a time window, newest first) is one bounded reverse range scan.
 
@@ -228,17 +230,15 @@ pub fn cursor(r: &dyn Reader) -> StoreResult<u64> {
 }
 
 /// Indexes what the journal holds beyond the cursor, one batch; returns how many entries.
-pub async fn index_once(store: &Store) -> StoreResult<usize> {
-    let (from, entries) = store.read(|r| {
-        let from = cursor(r)?;
-        Ok((from, r.journal_after(from, BATCH)?))
-    })?;
+pub async fn index_once(journal: &Store, index: &Store) -> StoreResult<usize> {
+    let from = index.read(|r| cursor(r))?;
+    let entries = journal.read(|r| r.journal_after(from, BATCH))?;
     let Some(last) = entries.last().map(|(s, _)| *s) else {
         return Ok(0);
     };
     let n = entries.len();
     let rows: Vec<Vec<u8>> = entries.iter().flat_map(|(seq, e)| rows(*seq, e)).collect();
-    store
+    index
         .write(move |w: &mut dyn Writer| -> StoreResult<()> {
             // A reset may have wiped the journal since the read: then these rows are stale.
             if cursor(w)? != from {
@@ -254,9 +254,9 @@ pub async fn index_once(store: &Store) -> StoreResult<usize> {
 }
 
 /// The consumer's loop: index whatever is new, then wait a little.
-pub async fn run(store: Store) {
+pub async fn run(journal: Store, index: Store) {
     loop {
-        match index_once(&store).await {
+        match index_once(&journal, &index).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
             Err(StoreError::Closed) => return,
@@ -270,10 +270,10 @@ pub async fn run(store: Store) {
 
 /// Waits until everything committed so far is indexed (bounded), so a LookupEvents right after a
 /// call sees it.
-pub async fn caught_up(store: &Store, timeout: Duration) -> StoreResult<()> {
-    let head = store.read(|r| r.journal_head())?;
+pub async fn caught_up(journal: &Store, index: &Store, timeout: Duration) -> StoreResult<()> {
+    let head = journal.read(|r| r.journal_head())?;
     let deadline = tokio::time::Instant::now() + timeout;
-    while store.read(|r| cursor(r))? < head && tokio::time::Instant::now() < deadline {
+    while index.read(|r| cursor(r))? < head && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     Ok(())

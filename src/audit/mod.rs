@@ -14,7 +14,7 @@ pub use record::{CallInfo, Resource};
 use crate::app::App;
 use crate::error::AwsError;
 use crate::services::RequestContext;
-use crate::store::{StoreError, Writer};
+use crate::store::{ReadOnly, StoreError, Writer};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -41,6 +41,10 @@ pub fn redact(v: &mut Value) {
 
 /// Runs `op` in a store transaction and records it. `response_elements` shapes what a
 /// successful, mutating call's record shows as `responseElements`.
+///
+/// A read-only call first runs on a snapshot, off the writer; then only its record goes through
+/// the writer. Should it try to write after all (some reads finish due work lazily), it runs
+/// again inside the write transaction, like a mutating call.
 pub async fn execute<T, F, D>(
     app: &Arc<App>,
     ctx: RequestContext,
@@ -50,19 +54,35 @@ pub async fn execute<T, F, D>(
 ) -> Result<T, AwsError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut dyn Writer) -> Result<T, AwsError> + Send + 'static,
+    F: Fn(&mut dyn Writer) -> Result<T, AwsError> + Send + 'static,
     D: FnOnce(&T) -> Option<Value> + Send + 'static,
 {
+    if info.read_only {
+        let attempt = app.store.read(|r| {
+            let mut ro = ReadOnly::new(r);
+            let result = op(&mut ro);
+            Ok((!ro.attempted_write).then_some(result))
+        })?;
+        if let Some(result) = attempt {
+            if !app.settings.recording {
+                return result;
+            }
+            let entry = entry(&ctx, &info, result.as_ref().map(|_| None), &app.clock);
+            app.store
+                .write(move |w| w.append_journal(&entry).map(|_| ()))
+                .await?;
+            return result;
+        }
+    }
     if !app.settings.recording {
         return app.store.write(op).await;
     }
     let clock = app.clock.clone();
     app.store
         .write(move |w| -> Result<Result<T, AwsError>, StoreError> {
-            let mut op = Some(op);
             let mut out = None;
             w.nested(&mut |w| {
-                let r = (op.take().expect("operation runs once"))(w);
+                let r = op(w);
                 let ok = r.is_ok();
                 out = Some(r);
                 ok
@@ -76,14 +96,24 @@ where
                 Ok(_) => Ok(None),
                 Err(e) => Err(e),
             };
-            let rec = record::build(&ctx, &info, shown, clock.now());
-            let bytes = serde_json::to_vec(&rec).map_err(|e| StoreError::Backend(e.to_string()))?;
-            let meta = journal::Meta {
-                lookup_resources: info.lookup_resources.clone(),
-            };
-            w.append_journal(&journal::encode(&meta, &bytes))?;
+            w.append_journal(&entry(&ctx, &info, shown, &clock))?;
             Ok(result)
         })
         .await
         .map_err(AwsError::from)?
+}
+
+/// The journal entry of one call.
+fn entry(
+    ctx: &RequestContext,
+    info: &CallInfo,
+    shown: Result<Option<Value>, &AwsError>,
+    clock: &crate::clock::Clock,
+) -> Vec<u8> {
+    let rec = record::build(ctx, info, shown, clock.now());
+    let bytes = serde_json::to_vec(&rec).expect("records serialize");
+    let meta = journal::Meta {
+        lookup_resources: info.lookup_resources.clone(),
+    };
+    journal::encode(&meta, &bytes)
 }

@@ -130,7 +130,7 @@ where
     };
     if op == "LookupEvents" {
         // Read-your-writes: what was committed before this call is in the history it reads.
-        history::caught_up(&app.store, std::time::Duration::from_secs(2)).await?;
+        history::caught_up(&app.store, &app.history, std::time::Duration::from_secs(2)).await?;
     }
     let app2 = app.clone();
     audit::execute(
@@ -138,10 +138,10 @@ where
         ctx.clone(),
         info,
         move |w| {
-            let input = input?;
+            let input = input.as_ref().map_err(Clone::clone)?;
             match service {
-                JsonService::Organizations => organizations::call(&app2, w, &ctx, &op, &input),
-                _ => cloudtrail::call(&app2, w, &ctx, &op, &input),
+                JsonService::Organizations => organizations::call(&app2, w, &ctx, &op, input),
+                _ => cloudtrail::call(&app2, w, &ctx, &op, input),
             }
         },
         |out: &Value| {

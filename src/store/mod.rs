@@ -26,6 +26,9 @@ pub enum StoreError {
     Corrupt { table: &'static str, reason: String },
     #[error("the store is shutting down")]
     Closed,
+    /// A write attempted through [`ReadOnly`].
+    #[error("write attempted on a read-only snapshot")]
+    ReadOnly,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -153,6 +156,73 @@ impl Store {
     /// commit).
     pub fn submit(&self, job: WriteJob) -> StoreResult<()> {
         self.engine.submit(job)
+    }
+}
+
+/// A snapshot dressed as a writer, for running an operation that should not write. A write
+/// attempt fails and is remembered, so the caller can run the operation again for real.
+pub struct ReadOnly<'a> {
+    reader: &'a dyn Reader,
+    pub attempted_write: bool,
+}
+
+impl<'a> ReadOnly<'a> {
+    pub fn new(reader: &'a dyn Reader) -> Self {
+        ReadOnly {
+            reader,
+            attempted_write: false,
+        }
+    }
+
+    fn refuse<T>(&mut self) -> StoreResult<T> {
+        self.attempted_write = true;
+        Err(StoreError::ReadOnly)
+    }
+}
+
+impl Reader for ReadOnly<'_> {
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.reader.get(table, key)
+    }
+    fn scan(
+        &self,
+        table: Table,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        limit: usize,
+        reverse: bool,
+    ) -> StoreResult<Vec<Row>> {
+        self.reader.scan(table, from, to, limit, reverse)
+    }
+    fn journal_after(&self, after: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        self.reader.journal_after(after, limit)
+    }
+    fn journal_get(&self, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+        self.reader.journal_get(seq)
+    }
+    fn journal_head(&self) -> StoreResult<u64> {
+        self.reader.journal_head()
+    }
+}
+
+impl Writer for ReadOnly<'_> {
+    fn put(&mut self, _: Table, _: &[u8], _: &[u8]) -> StoreResult<()> {
+        self.refuse()
+    }
+    fn delete(&mut self, _: Table, _: &[u8]) -> StoreResult<bool> {
+        self.refuse()
+    }
+    fn delete_prefix(&mut self, _: Table, _: &[u8]) -> StoreResult<u64> {
+        self.refuse()
+    }
+    fn append_journal(&mut self, _: &[u8]) -> StoreResult<u64> {
+        self.refuse()
+    }
+    fn nested(&mut self, f: &mut dyn FnMut(&mut dyn Writer) -> bool) -> StoreResult<bool> {
+        Ok(f(self))
+    }
+    fn wipe_all(&mut self) -> StoreResult<()> {
+        self.refuse()
     }
 }
 

@@ -13,6 +13,8 @@ use std::sync::{mpsc, Mutex};
 
 /// How many queued jobs one commit takes at most; bounds the latency a burst adds to its first call.
 const MAX_GROUP: usize = 1024;
+/// Prepared statements kept per connection (scans with different bounds are distinct statements).
+const STATEMENT_CACHE: usize = 128;
 /// Read connections kept open between reads.
 const READ_POOL: usize = 8;
 
@@ -35,9 +37,11 @@ fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// The journal's sequence numbers are never reused, not even after a reset wipes it: consumers'
+/// cursors and in-flight batches then can never mistake a new record for an old one.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kv (tbl TEXT NOT NULL, k BLOB NOT NULL, v BLOB NOT NULL, PRIMARY KEY (tbl, k)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, rec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, rec BLOB NOT NULL);
 ";
 
 impl SqliteEngine {
@@ -51,6 +55,7 @@ impl SqliteEngine {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; {SCHEMA}"
         ))
         .map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let (tx, rx) = mpsc::channel::<WriteJob>();
         std::thread::Builder::new()
             .name("cairn-store-writer".into())
@@ -151,6 +156,15 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
             });
         }
     }
+}
+
+/// Runs a parameterless statement through the statement cache: savepoints are issued several
+/// times per call, and parsing them each time showed in profiles.
+fn exec_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.execute([]))
+        .map(|_| ())
+        .map_err(backend)
 }
 
 /// SQLite access through one connection; `depth` numbers nested savepoints.
@@ -305,18 +319,15 @@ impl Writer for Sql<'_> {
     fn nested(&mut self, f: &mut dyn FnMut(&mut dyn Writer) -> bool) -> StoreResult<bool> {
         self.depth += 1;
         let name = format!("n{}", self.depth);
-        self.conn
-            .execute_batch(&format!("SAVEPOINT {name}"))
-            .map_err(backend)?;
+        exec_cached(self.conn, &format!("SAVEPOINT {name}"))?;
         let keep = f(self);
-        let end = if keep {
-            format!("RELEASE {name}")
-        } else {
-            format!("ROLLBACK TO {name}; RELEASE {name}")
-        };
-        let r = self.conn.execute_batch(&end).map_err(backend);
+        let mut r = Ok(());
+        if !keep {
+            r = exec_cached(self.conn, &format!("ROLLBACK TO {name}"));
+        }
+        let released = exec_cached(self.conn, &format!("RELEASE {name}"));
         self.depth -= 1;
-        r.map(|_| keep)
+        r.and(released).map(|_| keep)
     }
 
     fn wipe_all(&mut self) -> StoreResult<()> {

@@ -155,3 +155,13 @@ fn prefix_end_handles_ff() {
     assert_eq!(prefix_end(&[0x61, 0xff]), Some(vec![0x62]));
     assert_eq!(prefix_end(&[0xff, 0xff]), None);
 }
+
+#[tokio::test]
+async fn journal_sequence_numbers_are_never_reused() {
+    let (_d, store) = open();
+    let first = store.write(|w| w.append_journal(b"a")).await.unwrap();
+    store.write(|w| w.wipe_all()).await.unwrap();
+    let second = store.write(|w| w.append_journal(b"b")).await.unwrap();
+    assert!(second > first);
+    assert_eq!(store.read(|r| r.journal_get(first)).unwrap(), None);
+}

@@ -176,7 +176,9 @@ pub fn lookup_events(
         return Ok(json!({ "Events": [] }));
     }
     let prefix = history::prefix(account, region, q.attribute, &q.value);
-    let (positions, more) = history::lookup(r, &prefix, q.start, q.end, before, q.max)?;
+    let (positions, more) = app
+        .history
+        .read(|h| history::lookup(h, &prefix, q.start, q.end, before, q.max))?;
     let mut events = Vec::with_capacity(positions.len());
     for (_, seq) in &positions {
         let Some(entry) = r.journal_get(*seq)? else {

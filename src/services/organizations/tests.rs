@@ -639,6 +639,7 @@ async fn enable_all_features_asks_invited_members_then_the_management_account() 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_worker_completes_due_requests_without_any_call() {
     let mut e = env().await;
+    super::spawn_worker(&e.app);
     // Real time, so the worker (which reads the server clock) finds the request due.
     e.base = chrono::Utc::now().timestamp_millis();
     e.call(0, "CreateOrganization", json!({})).await;
