@@ -70,6 +70,9 @@ pub struct Authenticator {
     clock: Clock,
     /// Cached store generation: tokens from before a reset no longer open.
     generation: RwLock<String>,
+    /// The bootstrap admin as a principal: asked for on nearly every request, changed only by a
+    /// reset.
+    admin: RwLock<Option<Principal>>,
     /// JSON and query protocols allow 5 minutes of skew, S3 15.
     skew: chrono::Duration,
     skew_s3: chrono::Duration,
@@ -95,6 +98,7 @@ impl Authenticator {
             store,
             clock,
             generation: RwLock::new(generation),
+            admin: RwLock::new(None),
             skew: chrono::Duration::minutes(5),
             skew_s3: chrono::Duration::minutes(15),
         }
@@ -117,6 +121,30 @@ impl Authenticator {
         if let Ok(g) = self.store.read(|r| directory::generation(r)) {
             *self.generation.write().expect("generation lock") = g;
         }
+        *self.admin.write().expect("admin lock") = None;
+    }
+
+    fn bootstrap_principal(&self) -> Result<Principal, Refusal> {
+        if let Some(p) = self.admin.read().expect("admin lock").as_ref() {
+            return Ok(p.clone());
+        }
+        let b = &self.bootstrap;
+        let user = self
+            .store
+            .read(|r| directory::user(r, &b.account, &b.user_name))
+            .map_err(|e| Refusal::Internal(e.to_string()))?
+            .ok_or_else(|| Refusal::Internal("the bootstrap user is missing".into()))?;
+        let p = Principal {
+            account: b.account.clone(),
+            kind: PrincipalKind::User {
+                name: user.name,
+                path: user.path,
+                id: user.id,
+            },
+            access_key_id: b.access_key_id.clone(),
+        };
+        *self.admin.write().expect("admin lock") = Some(p.clone());
+        Ok(p)
     }
 
     pub fn authenticate(&self, req: &Request) -> Result<Authenticated, Refusal> {
@@ -256,23 +284,9 @@ impl Authenticator {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(String, Principal), Refusal> {
         if key_id == self.bootstrap.access_key_id {
-            let b = &self.bootstrap;
-            let user = self
-                .store
-                .read(|r| directory::user(r, &b.account, &b.user_name))
-                .map_err(|e| Refusal::Internal(e.to_string()))?
-                .ok_or_else(|| Refusal::Internal("the bootstrap user is missing".into()))?;
             return Ok((
-                b.secret_access_key.clone(),
-                Principal {
-                    account: b.account.clone(),
-                    kind: PrincipalKind::User {
-                        name: user.name,
-                        path: user.path,
-                        id: user.id,
-                    },
-                    access_key_id: key_id.to_string(),
-                },
+                self.bootstrap.secret_access_key.clone(),
+                self.bootstrap_principal()?,
             ));
         }
         if key_id.starts_with("ASIA") {

@@ -9,10 +9,13 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 /// How many queued jobs one commit takes at most; bounds the latency a burst adds to its first call.
 const MAX_GROUP: usize = 1024;
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY_MS: u64 = 200;
 /// Prepared statements kept per connection (scans with different bounds are distinct statements).
 const STATEMENT_CACHE: usize = 128;
 /// Read connections kept open between reads.
@@ -28,6 +31,8 @@ pub enum Durability {
 }
 
 pub struct SqliteEngine {
+    /// Tells the checkpointer to finish.
+    stop: Arc<AtomicBool>,
     path: PathBuf,
     jobs: Mutex<mpsc::Sender<WriteJob>>,
     readers: Mutex<Vec<Connection>>,
@@ -51,6 +56,9 @@ impl SqliteEngine {
             Durability::Process => "NORMAL",
             Durability::Power => "FULL",
         };
+        // The checkpointer thread copies the WAL into the database beside the writer; the
+        // writer's own automatic checkpoint stays as the backstop that lets the WAL restart, and
+        // finds little left to copy.
         conn.execute_batch(&format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; {SCHEMA}"
         ))
@@ -61,7 +69,20 @@ impl SqliteEngine {
             .name("cairn-store-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let checkpoints = Connection::open(path).map_err(backend)?;
+        checkpoints
+            .execute_batch("PRAGMA busy_timeout=10000;")
+            .map_err(backend)?;
+        std::thread::Builder::new()
+            .name("cairn-store-checkpoint".into())
+            .spawn({
+                let stop = stop.clone();
+                move || checkpoint_loop(checkpoints, stop)
+            })
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(SqliteEngine {
+            stop,
             path: path.to_path_buf(),
             jobs: Mutex::new(tx),
             readers: Mutex::new(Vec::new()),
@@ -105,6 +126,23 @@ impl Engine for SqliteEngine {
             .expect("job queue")
             .send(job)
             .map_err(|_| StoreError::Closed)
+    }
+}
+
+/// Copies committed WAL pages into the database file every little while, so the WAL stays
+/// small. PASSIVE never blocks the writer or readers; it does what it can and tries again.
+fn checkpoint_loop(conn: Connection, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(CHECKPOINT_EVERY_MS));
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
+impl Drop for SqliteEngine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
