@@ -3,7 +3,7 @@
 use crate::auth::{directory, sealer::Sealer, Authenticator, BootstrapKey};
 use crate::clock::Clock;
 use crate::config::{Settings, ADMIN_USER};
-use crate::store::{SqliteEngine, Store, StoreError};
+use crate::store::{BlobStore, Durability, FsBlobs, SqliteEngine, Store, StoreError};
 use std::sync::Arc;
 
 pub struct App {
@@ -11,6 +11,8 @@ pub struct App {
     pub store: Store,
     pub clock: Clock,
     pub auth: Authenticator,
+    /// S3 object bodies.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 /// Opens the data directory's store and master key, without bootstrapping.
@@ -48,6 +50,9 @@ fn bootstrap_job(
 impl App {
     pub async fn open(settings: Settings) -> Result<Arc<App>, String> {
         let (store, sealer) = open_store(&settings)?;
+        let objects = settings.data_dir.join("objects");
+        let blobs = FsBlobs::open(&objects, settings.durability == Durability::Power)
+            .map_err(|e| format!("{}: {e}", objects.display()))?;
         let clock = Clock::default();
         store
             .write(bootstrap_job(
@@ -73,6 +78,7 @@ impl App {
             store,
             clock,
             auth,
+            blobs: Arc::new(blobs),
         }))
     }
 
@@ -87,6 +93,9 @@ impl App {
                 true,
             ))
             .await?;
+        self.blobs
+            .wipe()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         self.auth.refresh();
         Ok(())
     }
