@@ -195,6 +195,9 @@ pub fn spec(
     })
 }
 
+/// A body's MD5 and its flexible checksum.
+type Verified = ([u8; 16], Option<(Algorithm, String)>);
+
 /// Running digests of a body.
 struct Digests {
     md5: Md5Hasher,
@@ -229,7 +232,7 @@ impl Digests {
         self,
         spec: &BodySpec,
         trailers: Option<&http::HeaderMap>,
-    ) -> Result<([u8; 16], Option<(Algorithm, String)>), AwsError> {
+    ) -> Result<Verified, AwsError> {
         if let Some(expected) = spec.declared {
             if expected != self.size {
                 return Err(incomplete_body());
@@ -273,10 +276,12 @@ impl Digests {
                                     a.header()
                                 )))
                             }
-                            None => return Err(invalid_request(format!(
+                            None => {
+                                return Err(invalid_request(format!(
                                 "x-amz-trailer announced {} but the body carried no such trailer",
                                 a.header()
-                            ))),
+                            )))
+                            }
                         }
                     }
                     None => None,

@@ -60,11 +60,27 @@ where
     let request_id = ids::s3_request_id();
     let mut served = Served::new(&request_id, "s3", "");
     let head = parts.method == Method::HEAD;
+    let has_body = parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+        || parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     let body: ReqBody = body.map_err(|e| BodyError(e.to_string())).boxed_unsync();
     let result = handle(app, &parts, body, peer, &mut served).await;
     served.response = Some(match result {
         Ok(r) => r,
-        Err(e) => render::error(&e, &request_id, head),
+        Err(e) => {
+            let mut r = render::error(&e, &request_id, head);
+            // A refusal may come before the body was read (a client waiting on
+            // `Expect: 100-continue` never sends it): the connection cannot be reused.
+            if has_body {
+                r.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
+            r
+        }
     });
     served
 }

@@ -27,7 +27,7 @@ pub struct ListInput {
 }
 
 pub enum Entry {
-    Key(String, Object),
+    Key(String, Box<Object>),
     Prefix(String),
 }
 
@@ -161,7 +161,7 @@ pub fn list(
                 break 'scan;
             }
             let o: Object = serde_json::from_slice(&v).map_err(super::internal)?;
-            entries.push(Entry::Key(key, o));
+            entries.push(Entry::Key(key, Box::new(o)));
         }
         if fetched < want {
             break;

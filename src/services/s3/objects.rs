@@ -23,6 +23,9 @@ use std::sync::Arc;
 /// Blob ids to remove after the commit.
 pub type Garbage = Vec<String>;
 
+/// Opened pieces of a body, in order: (blob, offset in it, length).
+pub type OpenedBody = Vec<(Box<dyn OpenBlob>, u64, u64)>;
+
 /// What PutObject, CopyObject and CreateMultipartUpload say about the object they make.
 #[derive(Clone, Debug, Default)]
 pub struct ObjectAttributes {
@@ -413,7 +416,7 @@ pub struct GetObjectOutput {
     pub range: Option<(u64, u64)>,
     pub not_modified: bool,
     /// The opened pieces of the body: (blob, offset in it, length).
-    pub body: Vec<(Box<dyn OpenBlob>, u64, u64)>,
+    pub body: OpenedBody,
 }
 
 /// NoSuchKey for callers who may list the bucket, AccessDenied for the others (who must not
@@ -527,7 +530,7 @@ pub fn open_range(
     segments: &[Segment],
     start: u64,
     len: u64,
-) -> Result<Vec<(Box<dyn OpenBlob>, u64, u64)>, AwsError> {
+) -> Result<OpenedBody, AwsError> {
     let mut out = Vec::new();
     let end = start + len;
     let mut at = 0u64;
@@ -657,7 +660,7 @@ pub struct CopyObjectInput {
 /// The source of a copy, opened on a snapshot.
 pub struct CopySource {
     pub object: Object,
-    pub body: Vec<(Box<dyn OpenBlob>, u64, u64)>,
+    pub body: OpenedBody,
     /// The checksum the copy gets (the source's algorithm unless the request names one).
     pub algorithm: Option<Algorithm>,
 }
