@@ -362,3 +362,190 @@ pub fn service_may(r: &dyn Reader, q: &ServiceRequest) -> Result<bool, AwsError>
     };
     Ok(decide(r, &f, q.action, &target, &extra)? == Decision::Allow)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::s3::{acl, BUCKETS};
+    use crate::store::{Durability, SqliteEngine, Store, WriterExt};
+    use std::sync::Arc;
+
+    /// The organization-trail bucket policy of create-s3-bucket-policy-for-cloudtrail.md
+    /// (spec §6.7).
+    const TRAIL_POLICY: &str = r#"{
+      "Version": "2012-10-17",
+      "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
+         "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+         "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::trail-bucket",
+         "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"}}},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
+         "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::trail-bucket/AWSLogs/111111111111/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                         "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"}}},
+        {"Sid": "AWSCloudTrailOrganizationWrite20150319", "Effect": "Allow",
+         "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::trail-bucket/AWSLogs/o-exampleorgid/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                         "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"}}}
+      ]
+    }"#;
+
+    async fn store_with_bucket(policy: &str) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SqliteEngine::open(&dir.path().join("s.db"), Durability::Process).unwrap();
+        let store = Store::new(Arc::new(engine));
+        let bucket = Bucket {
+            name: "trail-bucket".into(),
+            owner: "111111111111".into(),
+            region: "us-east-1".into(),
+            created: 0,
+            ownership: Some(Ownership::BucketOwnerEnforced),
+            acl: acl::private("111111111111"),
+            policy: Some(policy.to_string()),
+        };
+        store
+            .write(move |w| w.put_json(BUCKETS, b"trail-bucket", &bucket))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    fn ask(
+        store: &Store,
+        source_arn: &str,
+        action: &str,
+        key: Option<&str>,
+        acl: Option<&str>,
+    ) -> bool {
+        let source = ServiceSource {
+            source_arn: Some(source_arn.into()),
+            source_account: Some("111111111111".into()),
+            source_org_id: Some("o-exampleorgid".into()),
+        };
+        store
+            .read(|r| {
+                Ok(service_may(
+                    r,
+                    &ServiceRequest {
+                        service: "cloudtrail.amazonaws.com",
+                        source: &source,
+                        action,
+                        bucket: "trail-bucket",
+                        key,
+                        acl,
+                        now: Utc::now(),
+                    },
+                ))
+            })
+            .unwrap()
+            .unwrap()
+    }
+
+    const TRAIL: &str = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail";
+    const FULL: Option<&str> = Some("bucket-owner-full-control");
+
+    #[tokio::test]
+    async fn cloudtrail_checks_against_the_documented_policy() {
+        let (_d, store) = store_with_bucket(TRAIL_POLICY).await;
+        assert!(ask(&store, TRAIL, "s3:GetBucketAcl", None, None));
+        assert!(ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/111111111111/"),
+            FULL
+        ));
+        assert!(ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/o-exampleorgid/222222222222/CloudTrail/us-east-1/2026/11/24/x.json.gz"),
+            FULL
+        ));
+        // The ACL header is required, the prefix must match, and so must the trail.
+        assert!(!ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/111111111111/x"),
+            None
+        ));
+        assert!(!ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/333333333333/x"),
+            FULL
+        ));
+        let other = "arn:aws:cloudtrail:us-east-1:111111111111:trail/other";
+        assert!(!ask(&store, other, "s3:GetBucketAcl", None, None));
+        assert!(!ask(
+            &store,
+            other,
+            "s3:PutObject",
+            Some("AWSLogs/111111111111/x"),
+            FULL
+        ));
+        // Reading is not granted to the service.
+        assert!(!ask(
+            &store,
+            TRAIL,
+            "s3:GetObject",
+            Some("AWSLogs/111111111111/x"),
+            None
+        ));
+        // No such bucket.
+        let source = ServiceSource::default();
+        let missing = store
+            .read(|r| {
+                Ok(service_may(
+                    r,
+                    &ServiceRequest {
+                        service: "cloudtrail.amazonaws.com",
+                        source: &source,
+                        action: "s3:GetBucketAcl",
+                        bucket: "no-such-bucket",
+                        key: None,
+                        acl: None,
+                        now: Utc::now(),
+                    },
+                ))
+            })
+            .unwrap();
+        assert_eq!(missing.unwrap_err().code, "NoSuchBucket");
+    }
+
+    #[tokio::test]
+    async fn variants_and_secure_transport() {
+        // StringLike on the trail ARN, lower-cased keys, SourceAccount, and a "deny plain
+        // HTTP" statement that service requests (always TLS) pass.
+        let policy = r#"{"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+           "Action": ["s3:GetBucketAcl", "s3:PutObject"],
+           "Resource": ["arn:aws:s3:::trail-bucket", "arn:aws:s3:::trail-bucket/AWSLogs/*"],
+           "Condition": {"StringLike": {"AWS:SourceArn": "arn:aws:cloudtrail:*:111111111111:trail/*"},
+                         "StringEquals": {"aws:sourceAccount": "111111111111"}}},
+          {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+           "Resource": ["arn:aws:s3:::trail-bucket", "arn:aws:s3:::trail-bucket/*"],
+           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]}"#;
+        let (_d, store) = store_with_bucket(policy).await;
+        assert!(ask(&store, TRAIL, "s3:GetBucketAcl", None, None));
+        assert!(ask(
+            &store,
+            "arn:aws:cloudtrail:eu-west-1:111111111111:trail/x",
+            "s3:PutObject",
+            Some("AWSLogs/1/"),
+            FULL
+        ));
+        assert!(!ask(
+            &store,
+            "arn:aws:cloudtrail:eu-west-1:999999999999:trail/x",
+            "s3:GetBucketAcl",
+            None,
+            None
+        ));
+    }
+}
