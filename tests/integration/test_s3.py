@@ -90,6 +90,15 @@ def crc32c_b64(data):
     return b64((c ^ 0xFFFFFFFF).to_bytes(4, "big"))
 
 
+def crc64nvme_b64(data):
+    c = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        c ^= byte
+        for _ in range(8):
+            c = (c >> 1) ^ 0x9A6C9329AC4BC9B5 if c & 1 else c >> 1
+    return b64((c ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big"))
+
+
 class LiteralPayload(botocore.auth.S3SigV4Auth):
     """SigV4 with a chosen x-amz-content-sha256 (streaming literals, wrong digests)."""
 
@@ -263,6 +272,15 @@ def test_unsupported_operations_say_not_implemented(fresh):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         client.put_object_tagging(Bucket="ni-bucket", Key="k", Tagging={"TagSet": []})
     assert err(e)[:2] == ("NotImplemented", 501)
+    # Object features Cairn does not keep are refused, not silently dropped.
+    for extra in [{"Tagging": "a=b"}, {"ServerSideEncryption": "aws:kms"}, {"StorageClass": "GLACIER"},
+                  {"WebsiteRedirectLocation": "/x"}]:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            client.put_object(Bucket="ni-bucket", Key="k", Body=b"x", **extra)
+        assert err(e)[:2] == ("NotImplemented", 501)
+    client.put_object(Bucket="ni-bucket", Key="k", Body=b"x", ServerSideEncryption="AES256", StorageClass="STANDARD_IA")
+    h = client.head_object(Bucket="ni-bucket", Key="k")
+    assert (h["StorageClass"], h["ServerSideEncryption"]) == ("STANDARD_IA", "AES256")
 
 
 # --- ACLs and ownership ----------------------------------------------------------------------
@@ -436,10 +454,15 @@ def test_checksums_and_digests(fresh):
     assert status == 200 and headers["x-amz-checksum-crc32c"] == crc32c_b64(data)
     h = client.head_object(Bucket="sum-bucket", Key="crc32c", ChecksumMode="ENABLED")
     assert h["ChecksumCRC32C"] == crc32c_b64(data)
+    assert crc64nvme_b64(b"123456789") == b64(bytes.fromhex("ae8b14860a799888"))
+    status, headers, _, _ = signed(fresh, "PUT", "/sum-bucket/crc64", data, {"x-amz-checksum-crc64nvme": crc64nvme_b64(data)})
+    assert status == 200 and headers["x-amz-checksum-crc64nvme"] == crc64nvme_b64(data)
     listed = client.list_objects_v2(Bucket="sum-bucket")["Contents"]
     assert {o["Key"]: o["ChecksumAlgorithm"] for o in listed} == {
-        "CRC32": ["CRC32"], "SHA1": ["SHA1"], "SHA256": ["SHA256"], "crc32c": ["CRC32C"]
+        "CRC32": ["CRC32"], "SHA1": ["SHA1"], "SHA256": ["SHA256"], "crc32c": ["CRC32C"], "crc64": ["CRC64NVME"]
     }
+    status, _, body, _ = signed(fresh, "PUT", "/sum-bucket/bad", data, {"x-amz-checksum-crc64nvme": crc64nvme_b64(b"x")})
+    assert (status, code_of(body)) == (400, "BadDigest")
 
     status, _, body, _ = signed(fresh, "PUT", "/sum-bucket/bad", data, {"x-amz-checksum-crc32": crc32_b64(b"other")})
     assert (status, code_of(body)) == (400, "BadDigest")
@@ -728,6 +751,25 @@ def test_multipart_api(fresh):
         client.upload_part(Bucket="mpu-bucket", Key="big", UploadId=uid, PartNumber=3, Body=b"x")
     assert err(e)[:2] == ("NoSuchUpload", 404)
 
+    # Parts copied from ranges of an existing object.
+    uid3 = client.create_multipart_upload(Bucket="mpu-bucket", Key="copied")["UploadId"]
+    c1 = client.upload_part_copy(Bucket="mpu-bucket", Key="copied", UploadId=uid3, PartNumber=1,
+                                 CopySource={"Bucket": "mpu-bucket", "Key": "big"},
+                                 CopySourceRange=f"bytes=0-{len(p1) - 1}")
+    c2 = client.upload_part_copy(Bucket="mpu-bucket", Key="copied", UploadId=uid3, PartNumber=2,
+                                 CopySource={"Bucket": "mpu-bucket", "Key": "big"},
+                                 CopySourceRange=f"bytes={len(p1)}-{len(p1) + 3}")
+    assert c1["CopyPartResult"]["ETag"] == r1["ETag"] and c2["CopyPartResult"]["ETag"] == r2["ETag"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client.upload_part_copy(Bucket="mpu-bucket", Key="copied", UploadId=uid3, PartNumber=3,
+                                CopySource={"Bucket": "mpu-bucket", "Key": "big"}, CopySourceRange="bytes=0-99999999")
+    assert err(e)[:2] == ("InvalidArgument", 400)
+    done = client.complete_multipart_upload(Bucket="mpu-bucket", Key="copied", UploadId=uid3, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": c1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": c2["CopyPartResult"]["ETag"]}]})
+    assert done["ETag"] == f'"{md5s}-2"'
+    assert client.get_object(Bucket="mpu-bucket", Key="copied")["Body"].read() == p1 + p2
+    client.delete_object(Bucket="mpu-bucket", Key="copied")
+
     # Small parts, and aborting.
     uid2 = client.create_multipart_upload(Bucket="mpu-bucket", Key="small")["UploadId"]
     e1 = client.upload_part(Bucket="mpu-bucket", Key="small", UploadId=uid2, PartNumber=1, Body=b"x")["ETag"]
@@ -764,6 +806,12 @@ def test_cli_large_files_sync_rm_and_presign(fresh, tmpdir_path):
     assert head["ContentLength"] == 100 * 1024 * 1024
     # 100 MiB in 8 MiB parts: a multipart upload of 13 parts with a composite CRC32.
     assert head["ETag"].endswith('-13"') and head["ChecksumCRC32"].endswith("-13")
+    # Bucket to bucket: a multipart copy (UploadPartCopy) for an object this size.
+    fresh.cli("s3", "cp", "s3://cli-bucket/big.bin", "s3://cli-bucket/copy.bin")
+    copy = s3(fresh).head_object(Bucket="cli-bucket", Key="copy.bin")
+    assert copy["ContentLength"] == 100 * 1024 * 1024 and copy["ETag"].endswith('-13"')
+    tail = s3(fresh).get_object(Bucket="cli-bucket", Key="copy.bin", Range="bytes=-1048576")["Body"].read()
+    assert tail == chunk[99:] + chunk[:99]
     back = os.path.join(tmpdir_path, "back.bin")
     fresh.cli("s3", "cp", "s3://cli-bucket/big.bin", back)
     with open(big, "rb") as a, open(back, "rb") as b:

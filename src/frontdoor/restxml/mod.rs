@@ -397,6 +397,7 @@ impl Ops<'_> {
             }
             Op::CreateMultipartUpload => self.create_multipart().await,
             Op::UploadPart => self.upload_part(body).await,
+            Op::UploadPartCopy => self.upload_part_copy().await,
             Op::CompleteMultipartUpload => self.complete_multipart(body).await,
             Op::AbortMultipartUpload => {
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
@@ -710,35 +711,7 @@ impl Ops<'_> {
 
     async fn copy_object(&self) -> Result<Response<ResponseBody>, AwsError> {
         let req = self.req;
-        let raw = req.header("x-amz-copy-source").unwrap_or_default();
-        let (path, version) = match raw.split_once("?versionId=") {
-            Some((p, v)) => (p.to_string(), Some(v.to_string())),
-            None => (raw.clone(), None),
-        };
-        if version.as_deref().is_some_and(|v| v != "null") {
-            return Err(invalid_argument(
-                "Invalid version id specified",
-                "x-amz-copy-source",
-                &raw,
-            ));
-        }
-        let decoded = percent_encoding::percent_decode_str(&path)
-            .decode_utf8()
-            .map(|c| c.into_owned())
-            .map_err(|_| {
-                invalid_argument("Invalid copy source encoding", "x-amz-copy-source", &raw)
-            })?;
-        let trimmed = decoded.strip_prefix('/').unwrap_or(&decoded);
-        let (src_bucket, src_key) = trimmed
-            .split_once('/')
-            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-            .ok_or_else(|| {
-                invalid_argument(
-                    "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-                    "x-amz-copy-source",
-                    &raw,
-                )
-            })?;
+        let (src_bucket, src_key) = copy_source(req)?;
         let replace_metadata = match req.header("x-amz-metadata-directive").as_deref() {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -754,17 +727,12 @@ impl Ops<'_> {
         let input = CopyObjectInput {
             bucket: self.bucket(),
             key: self.key(),
-            source_bucket: src_bucket.to_string(),
-            source_key: src_key.to_string(),
+            source_bucket: src_bucket,
+            source_key: src_key,
             replace_metadata,
             attrs: attributes(req)?,
             checksum_algorithm,
-            source_conditions: ReadConditions {
-                if_match: req.header("x-amz-copy-source-if-match"),
-                if_none_match: req.header("x-amz-copy-source-if-none-match"),
-                if_modified_since: http_date(req, "x-amz-copy-source-if-modified-since"),
-                if_unmodified_since: http_date(req, "x-amz-copy-source-if-unmodified-since"),
-            },
+            source_conditions: copy_source_conditions(req),
             conditions: WriteConditions {
                 if_none_match: req.header("if-none-match"),
                 if_match: req.header("if-match"),
@@ -828,27 +796,8 @@ impl Ops<'_> {
 
     async fn upload_part(&self, body: ReqBody) -> Result<Response<ResponseBody>, AwsError> {
         let (bucket, key) = (self.bucket(), self.key());
-        let part: u32 = match self.req.q("partNumber") {
-            Some(v) => v.trim().parse().map_err(|_| {
-                invalid_argument(
-                    "Part number must be an integer between 1 and 10000, inclusive",
-                    "partNumber",
-                    v,
-                )
-            })?,
-            None => {
-                return Err(invalid_argument(
-                    "This operation needs a partNumber",
-                    "partNumber",
-                    "",
-                ))
-            }
-        };
-        let upload_id = self
-            .req
-            .q("uploadId")
-            .ok_or_else(|| invalid_argument("This operation needs an uploadId", "uploadId", ""))?
-            .to_string();
+        let part = self.part_number()?;
+        let upload_id = self.upload_id()?;
         let call = self.call.clone();
         let algorithm = self.app.store.read(|r| {
             Ok(multipart::upload_part_precheck(
@@ -877,6 +826,75 @@ impl Ops<'_> {
             b = b.header(a.header(), v.as_str());
         }
         Ok(b.body(crate::frontdoor::body::empty())
+            .expect("valid response"))
+    }
+
+    fn part_number(&self) -> Result<u32, AwsError> {
+        match self.req.q("partNumber") {
+            Some(v) => v.trim().parse().map_err(|_| {
+                invalid_argument(
+                    "Part number must be an integer between 1 and 10000, inclusive",
+                    "partNumber",
+                    v,
+                )
+            }),
+            None => Err(invalid_argument(
+                "This operation needs a partNumber",
+                "partNumber",
+                "",
+            )),
+        }
+    }
+
+    fn upload_id(&self) -> Result<String, AwsError> {
+        self.req
+            .q("uploadId")
+            .map(str::to_string)
+            .ok_or_else(|| invalid_argument("This operation needs an uploadId", "uploadId", ""))
+    }
+
+    async fn upload_part_copy(&self) -> Result<Response<ResponseBody>, AwsError> {
+        let (source_bucket, source_key) = copy_source(self.req)?;
+        let input = multipart::PartCopyInput {
+            bucket: self.bucket(),
+            key: self.key(),
+            upload_id: self.upload_id()?,
+            part_number: self.part_number()?,
+            source_bucket,
+            source_key,
+            range: self.req.header("x-amz-copy-source-range"),
+            source_conditions: copy_source_conditions(self.req),
+        };
+        let (call, i2) = (self.call.clone(), input.clone());
+        let source = tx(self.app, move |a, w| {
+            multipart::part_copy_prepare(&*a.blobs, w, &call, &i2)
+        })
+        .await?;
+        let (_, received) = objects::copy_bytes(self.app.blobs.clone(), source).await?;
+        let call = self.call.clone();
+        let part = multipart::UploadPartInput {
+            bucket: input.bucket,
+            key: input.key,
+            upload_id: input.upload_id,
+            part_number: input.part_number,
+            body: received.clone(),
+        };
+        let out = commit(self.app, received.blob.clone(), move |a, w| {
+            let out = multipart::upload_part(&*a.blobs, w, &call, part)?;
+            let garbage = out.garbage.clone();
+            Ok((out, garbage))
+        })
+        .await?;
+        let mut w = XmlWriter::document("CopyPartResult");
+        w.elem("ETag", &out.etag)
+            .elem("LastModified", &xml_time(self.call.ctx.time));
+        if let Some((a, v)) = &out.checksum {
+            w.elem(a.element(), v);
+        }
+        Ok(render::builder(200, &self.request_id)
+            .header(http::header::CONTENT_TYPE, "application/xml")
+            .header("x-amz-server-side-encryption", "AES256")
+            .body(crate::frontdoor::body::full(w.finish("CopyPartResult")))
             .expect("valid response"))
     }
 
@@ -1058,6 +1076,48 @@ impl Ops<'_> {
     }
 }
 
+/// `x-amz-copy-source: [/]<bucket>/<url-encoded key>[?versionId=null]` → (bucket, key).
+fn copy_source(req: &S3Request) -> Result<(String, String), AwsError> {
+    let raw = req.header("x-amz-copy-source").unwrap_or_default();
+    let (path, version) = match raw.split_once("?versionId=") {
+        Some((p, v)) => (p.to_string(), Some(v.to_string())),
+        None => (raw.clone(), None),
+    };
+    // Without versioning the only version is "null".
+    if version.as_deref().is_some_and(|v| v != "null") {
+        return Err(invalid_argument(
+            "Invalid version id specified",
+            "x-amz-copy-source",
+            &raw,
+        ));
+    }
+    let decoded = percent_encoding::percent_decode_str(&path)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| invalid_argument("Invalid copy source encoding", "x-amz-copy-source", &raw))?;
+    let trimmed = decoded.strip_prefix('/').unwrap_or(&decoded);
+    trimmed
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+        .map(|(b, k)| (b.to_string(), k.to_string()))
+        .ok_or_else(|| {
+            invalid_argument(
+                "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+                "x-amz-copy-source",
+                &raw,
+            )
+        })
+}
+
+fn copy_source_conditions(req: &S3Request) -> ReadConditions {
+    ReadConditions {
+        if_match: req.header("x-amz-copy-source-if-match"),
+        if_none_match: req.header("x-amz-copy-source-if-none-match"),
+        if_modified_since: http_date(req, "x-amz-copy-source-if-modified-since"),
+        if_unmodified_since: http_date(req, "x-amz-copy-source-if-unmodified-since"),
+    }
+}
+
 fn checksum_algorithm_header(req: &S3Request) -> Result<Option<Algorithm>, AwsError> {
     match req.header("x-amz-checksum-algorithm") {
         None => Ok(None),
@@ -1088,8 +1148,42 @@ fn acl_headers(req: &S3Request) -> AclRequest {
     }
 }
 
+/// Object features a request may ask for that Cairn does not keep: refused with
+/// NotImplemented rather than silently dropped.
+fn refuse_unkept_features(req: &S3Request) -> Result<(), AwsError> {
+    let refuse = |header: &str| Err(crate::services::s3::not_implemented().with("Header", header));
+    for header in [
+        "x-amz-tagging",
+        "x-amz-website-redirect-location",
+        "x-amz-object-lock-mode",
+        "x-amz-object-lock-retain-until-date",
+        "x-amz-object-lock-legal-hold",
+        "x-amz-server-side-encryption-customer-algorithm",
+        "x-amz-server-side-encryption-aws-kms-key-id",
+    ] {
+        if req.header(header).is_some() {
+            return refuse(header);
+        }
+    }
+    if req
+        .header("x-amz-server-side-encryption")
+        .is_some_and(|v| v.trim() != "AES256")
+    {
+        return refuse("x-amz-server-side-encryption");
+    }
+    // Archived objects need RestoreObject before they can be read.
+    if req
+        .header("x-amz-storage-class")
+        .is_some_and(|c| c == "GLACIER" || c == "DEEP_ARCHIVE")
+    {
+        return refuse("x-amz-storage-class");
+    }
+    Ok(())
+}
+
 /// The object's stored headers, user metadata, ACL and storage class from a request.
 fn attributes(req: &S3Request) -> Result<ObjectAttributes, AwsError> {
+    refuse_unkept_features(req)?;
     let content_encoding = req.header("content-encoding").and_then(|e| {
         let (_, rest) = crate::auth::sigv4::strip_aws_chunked(&e);
         rest

@@ -614,3 +614,88 @@ pub fn list_uploads(
         next_upload_id_marker,
     })
 }
+
+/// UploadPartCopy's request: a byte range of an existing object becomes a part.
+#[derive(Clone, Debug)]
+pub struct PartCopyInput {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub part_number: u32,
+    pub source_bucket: String,
+    pub source_key: String,
+    /// `x-amz-copy-source-range: bytes=first-last` (inclusive), as sent.
+    pub range: Option<String>,
+    pub source_conditions: objects::ReadConditions,
+}
+
+fn parse_copy_range(raw: &str, size: u64) -> Result<(u64, u64), AwsError> {
+    let bad = || {
+        invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+            "x-amz-copy-source-range",
+            raw,
+        )
+    };
+    let spec = raw.trim().strip_prefix("bytes=").ok_or_else(bad)?;
+    let (a, b) = spec.split_once('-').ok_or_else(bad)?;
+    let first: u64 = a.trim().parse().map_err(|_| bad())?;
+    let last: u64 = b.trim().parse().map_err(|_| bad())?;
+    if last < first {
+        return Err(bad());
+    }
+    if last >= size {
+        return Err(invalid_argument(
+            &format!("Range specified is not valid for source object of size: {size}"),
+            "x-amz-copy-source-range",
+            raw,
+        )
+        .with("ActualObjectSize", size.to_string()));
+    }
+    Ok((first, last))
+}
+
+/// Authorizes an UploadPartCopy (GetObject on the source, PutObject on the upload's key) and
+/// opens the source range; the upload's checksum algorithm is the one the part gets.
+pub fn part_copy_prepare(
+    blobs: &dyn BlobStore,
+    r: &dyn Reader,
+    call: &Call,
+    input: &PartCopyInput,
+) -> Result<objects::CopySource, AwsError> {
+    let algorithm = upload_part_precheck(
+        r,
+        call,
+        &input.bucket,
+        &input.key,
+        &input.upload_id,
+        input.part_number,
+    )?;
+    let src = objects::copy_source_object(
+        r,
+        call,
+        &input.source_bucket,
+        &input.source_key,
+        &input.source_conditions,
+    )?;
+    let (start, len) = match &input.range {
+        Some(raw) => {
+            let (a, z) = parse_copy_range(raw, src.size)?;
+            (a, z - a + 1)
+        }
+        None => (0, src.size),
+    };
+    if len > super::MAX_PUT {
+        return Err(AwsError::new(
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed object size.",
+        ));
+    }
+    let body = objects::open_range(blobs, &src.segments, start, len)?;
+    Ok(objects::CopySource {
+        object: src,
+        body,
+        algorithm,
+    })
+}

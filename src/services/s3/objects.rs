@@ -669,6 +669,44 @@ fn copy_source_failed(condition: &str) -> AwsError {
     precondition_failed(condition)
 }
 
+/// The source of a copy, if the caller may read it and it meets the `x-amz-copy-source-if-*`
+/// conditions.
+pub fn copy_source_object(
+    r: &dyn Reader,
+    call: &Call,
+    bucket: &str,
+    key: &str,
+    conditions: &ReadConditions,
+) -> Result<Object, AwsError> {
+    let src_bucket = existing_bucket(r, bucket)?;
+    let src = get_object(r, bucket, key)?;
+    authorize::check(
+        r,
+        call,
+        "s3:GetObject",
+        &Target::object(&src_bucket, key, src.as_ref()),
+        &[],
+    )?;
+    let Some(src) = src else {
+        return Err(missing_key(r, call, &src_bucket, key)?);
+    };
+    match evaluate_read_conditions(&src, conditions) {
+        Ok(ConditionOutcome::Proceed) => Ok(src),
+        Ok(ConditionOutcome::NotModified) => {
+            Err(copy_source_failed(if conditions.if_none_match.is_some() {
+                "x-amz-copy-source-If-None-Match"
+            } else {
+                "x-amz-copy-source-If-Modified-Since"
+            }))
+        }
+        Err(_) => Err(copy_source_failed(if conditions.if_match.is_some() {
+            "x-amz-copy-source-If-Match"
+        } else {
+            "x-amz-copy-source-If-Unmodified-Since"
+        })),
+    }
+}
+
 /// Authorizes both ends of a copy and opens the source: GetObject on the source, PutObject on
 /// the destination.
 pub fn copy_prepare(
@@ -677,18 +715,13 @@ pub fn copy_prepare(
     call: &Call,
     input: &CopyObjectInput,
 ) -> Result<CopySource, AwsError> {
-    let src_bucket = existing_bucket(r, &input.source_bucket)?;
-    let src = get_object(r, &input.source_bucket, &input.source_key)?;
-    authorize::check(
+    let src = copy_source_object(
         r,
         call,
-        "s3:GetObject",
-        &Target::object(&src_bucket, &input.source_key, src.as_ref()),
-        &[],
+        &input.source_bucket,
+        &input.source_key,
+        &input.source_conditions,
     )?;
-    let Some(src) = src else {
-        return Err(missing_key(r, call, &src_bucket, &input.source_key)?);
-    };
     let dest = existing_bucket(r, &input.bucket)?;
     check_key(&input.key)?;
     authorize::check(
@@ -700,25 +733,6 @@ pub fn copy_prepare(
     )?;
     check_storage_class(&input.attrs.storage_class)?;
     owner_and_acl(&dest, call, &input.attrs.acl)?;
-    match evaluate_read_conditions(&src, &input.source_conditions) {
-        Ok(ConditionOutcome::Proceed) => {}
-        Ok(ConditionOutcome::NotModified) => {
-            let which = if input.source_conditions.if_none_match.is_some() {
-                "x-amz-copy-source-If-None-Match"
-            } else {
-                "x-amz-copy-source-If-Modified-Since"
-            };
-            return Err(copy_source_failed(which));
-        }
-        Err(_) => {
-            let which = if input.source_conditions.if_match.is_some() {
-                "x-amz-copy-source-If-Match"
-            } else {
-                "x-amz-copy-source-If-Unmodified-Since"
-            };
-            return Err(copy_source_failed(which));
-        }
-    }
     let same = input.bucket == input.source_bucket && input.key == input.source_key;
     if same
         && !input.replace_metadata
