@@ -181,6 +181,50 @@ def list_accounts(endpoint: str) -> SignedRequest:
     return capture(endpoint, "organizations", lambda c: c.list_accounts(MaxResults=20))
 
 
+BENCH_BUCKET = "bench-bucket"
+LIST_BUCKET = "bench-list-bucket"
+LIST_KEYS = 10_000
+
+
+def _bucket(client, name: str) -> None:
+    """Creates `name` unless this account already has it."""
+    try:
+        client.head_bucket(Bucket=name)
+    except Exception:
+        client.create_bucket(Bucket=name)
+
+
+@workload("PutObject1KiB")
+def put_object_1kib(endpoint: str) -> SignedRequest:
+    # PUT /bench-bucket/object-1k with a 1 KiB body and botocore's default CRC32 header; replays
+    # overwrite the same key.
+    _bucket(make_client(endpoint, "s3"), BENCH_BUCKET)
+    return capture(endpoint, "s3", lambda c: c.put_object(Bucket=BENCH_BUCKET, Key="object-1k", Body=b"x" * 1024))
+
+
+@workload("GetObject1KiB")
+def get_object_1kib(endpoint: str) -> SignedRequest:
+    # GET of a 1 KiB object (botocore adds x-amz-checksum-mode: ENABLED).
+    client = make_client(endpoint, "s3")
+    _bucket(client, BENCH_BUCKET)
+    client.put_object(Bucket=BENCH_BUCKET, Key="object-1k-read", Body=b"r" * 1024)
+    return capture(endpoint, "s3", lambda c: c.get_object(Bucket=BENCH_BUCKET, Key="object-1k-read"))
+
+
+@workload("ListObjectsV2_10k")
+def list_objects_v2_10k(endpoint: str) -> SignedRequest:
+    # The first page (1000 keys, encoding-type=url) of a bucket holding 10,000 keys.
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = make_client(endpoint, "s3")
+    _bucket(client, LIST_BUCKET)
+    have = client.list_objects_v2(Bucket=LIST_BUCKET, Prefix="logs/", MaxKeys=1, StartAfter=f"logs/{LIST_KEYS - 2:06d}")
+    if have.get("KeyCount", 0) == 0:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda i: client.put_object(Bucket=LIST_BUCKET, Key=f"logs/{i:06d}", Body=b"l"), range(LIST_KEYS)))
+    return capture(endpoint, "s3", lambda c: c.list_objects_v2(Bucket=LIST_BUCKET))
+
+
 # ---------------------------------------------------------------------------------------------
 
 

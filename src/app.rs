@@ -3,7 +3,7 @@
 use crate::auth::{directory, sealer::Sealer, Authenticator, BootstrapKey};
 use crate::clock::Clock;
 use crate::config::{Settings, ADMIN_USER};
-use crate::store::{SqliteEngine, Store, StoreError};
+use crate::store::{BlobStore, Durability, FsBlobs, SqliteEngine, Store, StoreError};
 use std::sync::Arc;
 
 pub struct App {
@@ -13,6 +13,8 @@ pub struct App {
     pub history: Store,
     pub clock: Clock,
     pub auth: Authenticator,
+    /// S3 object bodies.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 /// Opens the data directory's store and master key, without bootstrapping.
@@ -54,6 +56,9 @@ impl App {
             SqliteEngine::open(&settings.data_dir.join("history.db"), settings.durability)
                 .map_err(|e| e.to_string())?,
         ));
+        let objects = settings.data_dir.join("objects");
+        let blobs = FsBlobs::open(&objects, settings.durability == Durability::Power)
+            .map_err(|e| format!("{}: {e}", objects.display()))?;
         let clock = Clock::default();
         store
             .write(bootstrap_job(
@@ -80,6 +85,7 @@ impl App {
             history,
             clock,
             auth,
+            blobs: Arc::new(blobs),
         }))
     }
 
@@ -104,6 +110,9 @@ impl App {
                 true,
             ))
             .await?;
+        self.blobs
+            .wipe()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         self.auth.refresh();
         Ok(())
     }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod catalog;
 pub mod cloudtrail;
 pub mod organizations;
+pub mod s3;
 pub mod sts;
 
 use crate::auth::Principal;

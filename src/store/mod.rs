@@ -10,8 +10,10 @@
 //! same transaction to append the call's journal record, so a change and its record are durable
 //! together or not at all.
 
+pub mod blobs;
 mod sqlite;
 
+pub use blobs::{BlobStore, FsBlobs};
 pub use sqlite::{Durability, SqliteEngine};
 
 use serde::{de::DeserializeOwned, Serialize};

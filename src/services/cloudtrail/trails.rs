@@ -189,6 +189,7 @@ fn check_room(w: &mut dyn Writer, t: &Trail, replacing: Option<&Trail>) -> Resul
 /// Checks 10–16: the resources the trail points at.
 fn check_resources(
     w: &mut dyn Writer,
+    ctx: &RequestContext,
     t: &Trail,
     org_id: Option<&str>,
     bucket_changed: bool,
@@ -201,8 +202,9 @@ fn check_resources(
                 format!("S3 bucket {} does not exist.", t.s3_bucket_name),
             ));
         }
+        // An organization trail writes under the organization's root as well as the owner's.
         let mut roots = vec![t.owner.clone()];
-        if let Some(o) = org_id {
+        if let Some(o) = org_id.filter(|_| t.is_organization_trail) {
             roots.push(o.to_string());
         }
         let arn = t.arn();
@@ -213,6 +215,7 @@ fn check_resources(
             roots,
             prefix: t.s3_key_prefix.as_deref(),
             org_id,
+            now: ctx.time,
         };
         if !bucket::policy_allows_delivery(w, &probe)? {
             return Err(AwsError::client(
@@ -298,13 +301,11 @@ pub fn create_trail(
         created: ctx.time.timestamp_millis(),
     };
     check_room(w, &t, None)?;
-    check_resources(
-        w,
-        &t,
-        organization.as_ref().map(|o| o.id.as_str()),
-        true,
-        &s,
-    )?;
+    let org_id = match &organization {
+        Some(o) => Some(o.id.clone()),
+        None => org::organization_of(w, &t.owner)?.map(|o| o.id),
+    };
+    check_resources(w, ctx, &t, org_id.as_deref(), true, &s)?;
     w.put_json(TRAILS, &t.key(), &t)?;
     Ok(t.write_output())
 }
@@ -374,11 +375,15 @@ pub fn update_trail(
         }
         None => {}
     }
+    // aws:SourceOrgID names the owner's organization whether or not the trail covers it.
+    if org_id.is_none() {
+        org_id = org::organization_of(w, &t.owner)?.map(|o| o.id);
+    }
     if t.is_multi_region != old.is_multi_region {
         check_room(w, &t, Some(&old))?;
     }
     let bucket_changed = s.bucket.is_some() || s.prefix.is_some() || s.organization.is_some();
-    check_resources(w, &t, org_id.as_deref(), bucket_changed, &s)?;
+    check_resources(w, ctx, &t, org_id.as_deref(), bucket_changed, &s)?;
     w.put_json(TRAILS, &t.key(), &t)?;
     Ok(t.write_output())
 }

@@ -1,0 +1,554 @@
+//! The one door every S3 operation passes: may this caller do this action on this bucket or
+//! object? (spec §6.4-6.6). It combines the caller's identity policies, the bucket policy, the
+//! bucket owner, ACLs where the bucket's ownership setting lets them count, and the request's
+//! condition keys (§6.5), through the policy engine.
+//!
+//! [`service_may`] is the same question for an AWS service principal (CloudTrail's bucket
+//! checks at CreateTrail/UpdateTrail and at every delivery).
+
+use super::acl::{self, Permission};
+use super::{access_denied, AuthFacts, Bucket, Call, Object, Ownership, ServiceSource};
+use crate::auth::{Principal, PrincipalKind};
+use crate::error::AwsError;
+use crate::policy::{Context, Decision, Policy, PolicyKind};
+use crate::services::access;
+use crate::store::Reader;
+use chrono::{DateTime, Utc};
+use std::net::IpAddr;
+
+/// What an action applies to.
+pub struct Target<'a> {
+    pub bucket: &'a Bucket,
+    /// None for bucket-level actions.
+    pub key: Option<&'a str>,
+    /// The object, when it exists: its ACL counts for object reads when ACLs are enabled.
+    pub object: Option<&'a Object>,
+}
+
+impl<'a> Target<'a> {
+    pub fn bucket(bucket: &'a Bucket) -> Self {
+        Target {
+            bucket,
+            key: None,
+            object: None,
+        }
+    }
+
+    pub fn object(bucket: &'a Bucket, key: &'a str, object: Option<&'a Object>) -> Self {
+        Target {
+            bucket,
+            key: Some(key),
+            object,
+        }
+    }
+
+    fn resource(&self) -> String {
+        match self.key {
+            Some(k) => format!("arn:aws:s3:::{}/{}", self.bucket.name, k),
+            None => format!("arn:aws:s3:::{}", self.bucket.name),
+        }
+    }
+}
+
+/// Request-specific condition keys, e.g. `("s3:x-amz-acl", "bucket-owner-full-control")`,
+/// `("s3:prefix", "AWSLogs/")`.
+pub type Extra<'a> = &'a [(&'static str, String)];
+
+/// The caller's organization, for `aws:PrincipalOrgID`; absent when the account belongs to
+/// none, as on AWS.
+pub fn principal_org_id(r: &dyn Reader, account: &str) -> Option<String> {
+    crate::services::organizations::view::organization_of(r, account)
+        .ok()
+        .flatten()
+        .map(|o| o.id)
+}
+
+/// The facts the condition keys are made of, whoever asks.
+struct Facts<'a> {
+    principal: &'a Principal,
+    source_ip: Option<IpAddr>,
+    secure: bool,
+    time: DateTime<Utc>,
+    region: &'a str,
+    auth: Option<&'a AuthFacts>,
+    service: Option<&'a ServiceSource>,
+}
+
+fn context(r: &dyn Reader, f: &Facts, owner: &str, extra: Extra) -> Context {
+    let mut c = Context::new();
+    c.set(
+        "aws:SecureTransport",
+        if f.secure { "true" } else { "false" },
+    );
+    if let Some(ip) = f.source_ip {
+        c.set("aws:SourceIp", ip.to_string());
+    }
+    c.set(
+        "aws:CurrentTime",
+        f.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
+    c.set("aws:EpochTime", f.time.timestamp().to_string());
+    c.set("aws:RequestedRegion", f.region);
+    c.set("s3:ResourceAccount", owner);
+    if !f.principal.account.is_empty() {
+        if let Some(org) = principal_org_id(r, &f.principal.account) {
+            c.set("aws:PrincipalOrgID", org);
+        }
+    }
+    if let PrincipalKind::AssumedRole { issued_at, .. } = &f.principal.kind {
+        c.set("aws:MultiFactorAuthPresent", "false");
+        if let Some(t) = chrono::DateTime::from_timestamp(*issued_at, 0) {
+            c.set(
+                "aws:TokenIssueTime",
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            );
+        }
+    }
+    if let Some(a) = f.auth {
+        if let Some(t) = a.auth_type {
+            c.set("s3:authType", t);
+        }
+        if let Some(v) = a.signature_version {
+            c.set("s3:signatureversion", v);
+        }
+        if let Some(h) = &a.content_sha256 {
+            c.set("s3:x-amz-content-sha256", h.clone());
+        }
+    }
+    if let Some(s) = f.service {
+        if let Some(v) = &s.source_arn {
+            c.set("aws:SourceArn", v.clone());
+        }
+        if let Some(v) = &s.source_account {
+            c.set("aws:SourceAccount", v.clone());
+        }
+        if let Some(v) = &s.source_org_id {
+            c.set("aws:SourceOrgID", v.clone());
+        }
+    }
+    for (k, v) in extra {
+        c.set(k, v.clone());
+    }
+    c
+}
+
+fn facts(call: &Call) -> Facts<'_> {
+    Facts {
+        principal: &call.ctx.principal,
+        source_ip: Some(call.ctx.source_ip),
+        secure: call.ctx.secure,
+        time: call.ctx.time,
+        region: &call.ctx.region,
+        auth: Some(&call.auth),
+        service: call.service.as_ref(),
+    }
+}
+
+fn bucket_policy(bucket: &Bucket) -> Option<Policy> {
+    bucket.policy.as_ref().and_then(|text| {
+        Policy::parse(
+            text,
+            &PolicyKind::Bucket {
+                bucket: bucket.name.clone(),
+            },
+        )
+        .ok()
+    })
+}
+
+/// Which ACL permission stands for an action, and whether it is read from the object's ACL
+/// (else the bucket's). Actions ACLs cannot grant give None.
+fn acl_permission(action: &str) -> Option<(Permission, bool)> {
+    Some(match action {
+        "s3:ListBucket" | "s3:ListBucketMultipartUploads" | "s3:ListBucketVersions" => {
+            (Permission::Read, false)
+        }
+        "s3:PutObject" | "s3:DeleteObject" | "s3:AbortMultipartUpload" => {
+            (Permission::Write, false)
+        }
+        "s3:GetBucketAcl" => (Permission::ReadAcp, false),
+        "s3:PutBucketAcl" => (Permission::WriteAcp, false),
+        "s3:GetObject" | "s3:ListMultipartUploadParts" => (Permission::Read, true),
+        "s3:GetObjectAcl" => (Permission::ReadAcp, true),
+        "s3:PutObjectAcl" => (Permission::WriteAcp, true),
+        _ => return None,
+    })
+}
+
+fn decide(
+    r: &dyn Reader,
+    f: &Facts,
+    action: &str,
+    t: &Target,
+    extra: Extra,
+) -> Result<Decision, AwsError> {
+    let policy = bucket_policy(t.bucket);
+    let ctx = context(r, f, &t.bucket.owner, extra);
+    let resource = t.resource();
+    let decision = access::decide(
+        r,
+        f.principal,
+        action,
+        &resource,
+        policy.as_ref(),
+        Some(&t.bucket.owner),
+        &ctx,
+    )?;
+    if decision != Decision::ImplicitDeny
+        || t.bucket.effective_ownership() == Ownership::BucketOwnerEnforced
+    {
+        return Ok(decision);
+    }
+    // ACLs count only when the bucket's ownership setting enables them, and never against an
+    // explicit deny.
+    let Some((permission, on_object)) = acl_permission(action) else {
+        return Ok(decision);
+    };
+    let grants = match (on_object, t.object) {
+        (true, Some(o)) => &o.acl,
+        (true, None) => return Ok(decision),
+        (false, _) => &t.bucket.acl,
+    };
+    if !acl::grants(grants, f.principal, permission) {
+        return Ok(decision);
+    }
+    Ok(match f.principal.kind {
+        PrincipalKind::Anonymous | PrincipalKind::Service { .. } | PrincipalKind::Root => {
+            Decision::Allow
+        }
+        // An ACL grant names an account; its users and roles still need their own policies
+        // to allow the action.
+        _ => {
+            let own = access::decide(
+                r,
+                f.principal,
+                action,
+                &resource,
+                None,
+                Some(&f.principal.account),
+                &ctx,
+            )?;
+            if own == Decision::Allow {
+                Decision::Allow
+            } else {
+                decision
+            }
+        }
+    })
+}
+
+fn is_policy_action(action: &str) -> bool {
+    matches!(
+        action,
+        "s3:GetBucketPolicy" | "s3:PutBucketPolicy" | "s3:DeleteBucketPolicy"
+    )
+}
+
+/// Whether the call may do `action` on `target` (no error mapping).
+pub fn allowed(
+    r: &dyn Reader,
+    call: &Call,
+    action: &str,
+    target: &Target,
+    extra: Extra,
+) -> Result<bool, AwsError> {
+    Ok(decide(r, &facts(call), action, target, extra)? == Decision::Allow)
+}
+
+/// Authorizes an action on a bucket or object; AccessDenied (403) when refused.
+///
+/// The bucket owner's root may always manage the bucket policy (so a policy can never lock the
+/// owner out); another account that the policy lets manage it still gets 405 MethodNotAllowed,
+/// since only the owning account may.
+pub fn check(
+    r: &dyn Reader,
+    call: &Call,
+    action: &str,
+    target: &Target,
+    extra: Extra,
+) -> Result<(), AwsError> {
+    if let Some(expected) = &call.expected_owner {
+        if *expected != target.bucket.owner {
+            return Err(access_denied());
+        }
+    }
+    let p = &call.ctx.principal;
+    if is_policy_action(action) && p.kind == PrincipalKind::Root && p.account == target.bucket.owner
+    {
+        return Ok(());
+    }
+    if !allowed(r, call, action, target, extra)? {
+        return Err(access_denied());
+    }
+    if is_policy_action(action) && p.account != target.bucket.owner {
+        return Err(AwsError::new(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+        )
+        .with("Method", method_of(action))
+        .with("ResourceType", "BUCKETPOLICY"));
+    }
+    Ok(())
+}
+
+fn method_of(action: &str) -> &'static str {
+    match action {
+        "s3:GetBucketPolicy" => "GET",
+        "s3:PutBucketPolicy" => "PUT",
+        _ => "DELETE",
+    }
+}
+
+/// Account-level actions (ListAllMyBuckets, CreateBucket of a new bucket): only the caller's own
+/// identity policies count, and anonymous callers are refused.
+pub fn check_account_action(
+    r: &dyn Reader,
+    call: &Call,
+    action: &str,
+    resource: &str,
+) -> Result<(), AwsError> {
+    let p = &call.ctx.principal;
+    if p.account.is_empty() {
+        return Err(access_denied());
+    }
+    let f = facts(call);
+    let ctx = context(r, &f, &p.account, &[]);
+    let d = access::decide(r, p, action, resource, None, Some(&p.account), &ctx)?;
+    if d == Decision::Allow {
+        Ok(())
+    } else {
+        Err(access_denied())
+    }
+}
+
+/// What an AWS service asks before acting on a bucket (CloudTrail's bucket checks).
+pub struct ServiceRequest<'a> {
+    /// e.g. `cloudtrail.amazonaws.com`.
+    pub service: &'a str,
+    /// `aws:SourceArn`, `aws:SourceAccount`, `aws:SourceOrgID`.
+    pub source: &'a ServiceSource,
+    /// e.g. `s3:GetBucketAcl`, `s3:PutObject`.
+    pub action: &'a str,
+    pub bucket: &'a str,
+    /// None for bucket-level actions.
+    pub key: Option<&'a str>,
+    /// The `x-amz-acl` the request would carry (`s3:x-amz-acl`).
+    pub acl: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// May the service do the action? Reads the bucket's policy and owner from the store;
+/// `NoSuchBucket` when there is no such bucket. Service requests are made over TLS
+/// (`aws:SecureTransport` is true) and carry no source IP.
+pub fn service_may(r: &dyn Reader, q: &ServiceRequest) -> Result<bool, AwsError> {
+    let b = super::existing_bucket(r, q.bucket)?;
+    let principal = Principal::service(q.service);
+    let region = b.region.clone();
+    let f = Facts {
+        principal: &principal,
+        source_ip: None,
+        secure: true,
+        time: q.now,
+        region: &region,
+        auth: None,
+        service: Some(q.source),
+    };
+    let extra: Vec<(&'static str, String)> = q
+        .acl
+        .map(|a| vec![("s3:x-amz-acl", a.to_string())])
+        .unwrap_or_default();
+    let target = Target {
+        bucket: &b,
+        key: q.key,
+        object: None,
+    };
+    Ok(decide(r, &f, q.action, &target, &extra)? == Decision::Allow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::s3::{acl, BUCKETS};
+    use crate::store::{Durability, SqliteEngine, Store, WriterExt};
+    use std::sync::Arc;
+
+    /// The organization-trail bucket policy of create-s3-bucket-policy-for-cloudtrail.md
+    /// (spec §6.7).
+    const TRAIL_POLICY: &str = r#"{
+      "Version": "2012-10-17",
+      "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
+         "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+         "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::trail-bucket",
+         "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"}}},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
+         "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::trail-bucket/AWSLogs/111111111111/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                         "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"}}},
+        {"Sid": "AWSCloudTrailOrganizationWrite20150319", "Effect": "Allow",
+         "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::trail-bucket/AWSLogs/o-exampleorgid/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                         "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"}}}
+      ]
+    }"#;
+
+    async fn store_with_bucket(policy: &str) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SqliteEngine::open(&dir.path().join("s.db"), Durability::Process).unwrap();
+        let store = Store::new(Arc::new(engine));
+        let bucket = Bucket {
+            name: "trail-bucket".into(),
+            owner: "111111111111".into(),
+            region: "us-east-1".into(),
+            created: 0,
+            ownership: Some(Ownership::BucketOwnerEnforced),
+            acl: acl::private("111111111111"),
+            policy: Some(policy.to_string()),
+        };
+        store
+            .write(move |w| w.put_json(BUCKETS, b"trail-bucket", &bucket))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    fn ask(
+        store: &Store,
+        source_arn: &str,
+        action: &str,
+        key: Option<&str>,
+        acl: Option<&str>,
+    ) -> bool {
+        let source = ServiceSource {
+            source_arn: Some(source_arn.into()),
+            source_account: Some("111111111111".into()),
+            source_org_id: Some("o-exampleorgid".into()),
+        };
+        store
+            .read(|r| {
+                Ok(service_may(
+                    r,
+                    &ServiceRequest {
+                        service: "cloudtrail.amazonaws.com",
+                        source: &source,
+                        action,
+                        bucket: "trail-bucket",
+                        key,
+                        acl,
+                        now: Utc::now(),
+                    },
+                ))
+            })
+            .unwrap()
+            .unwrap()
+    }
+
+    const TRAIL: &str = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail";
+    const FULL: Option<&str> = Some("bucket-owner-full-control");
+
+    #[tokio::test]
+    async fn cloudtrail_checks_against_the_documented_policy() {
+        let (_d, store) = store_with_bucket(TRAIL_POLICY).await;
+        assert!(ask(&store, TRAIL, "s3:GetBucketAcl", None, None));
+        assert!(ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/111111111111/"),
+            FULL
+        ));
+        assert!(ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/o-exampleorgid/222222222222/CloudTrail/us-east-1/2026/11/24/x.json.gz"),
+            FULL
+        ));
+        // The ACL header is required, the prefix must match, and so must the trail.
+        assert!(!ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/111111111111/x"),
+            None
+        ));
+        assert!(!ask(
+            &store,
+            TRAIL,
+            "s3:PutObject",
+            Some("AWSLogs/333333333333/x"),
+            FULL
+        ));
+        let other = "arn:aws:cloudtrail:us-east-1:111111111111:trail/other";
+        assert!(!ask(&store, other, "s3:GetBucketAcl", None, None));
+        assert!(!ask(
+            &store,
+            other,
+            "s3:PutObject",
+            Some("AWSLogs/111111111111/x"),
+            FULL
+        ));
+        // Reading is not granted to the service.
+        assert!(!ask(
+            &store,
+            TRAIL,
+            "s3:GetObject",
+            Some("AWSLogs/111111111111/x"),
+            None
+        ));
+        // No such bucket.
+        let source = ServiceSource::default();
+        let missing = store
+            .read(|r| {
+                Ok(service_may(
+                    r,
+                    &ServiceRequest {
+                        service: "cloudtrail.amazonaws.com",
+                        source: &source,
+                        action: "s3:GetBucketAcl",
+                        bucket: "no-such-bucket",
+                        key: None,
+                        acl: None,
+                        now: Utc::now(),
+                    },
+                ))
+            })
+            .unwrap();
+        assert_eq!(missing.unwrap_err().code, "NoSuchBucket");
+    }
+
+    #[tokio::test]
+    async fn variants_and_secure_transport() {
+        // StringLike on the trail ARN, lower-cased keys, SourceAccount, and a "deny plain
+        // HTTP" statement that service requests (always TLS) pass.
+        let policy = r#"{"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+           "Action": ["s3:GetBucketAcl", "s3:PutObject"],
+           "Resource": ["arn:aws:s3:::trail-bucket", "arn:aws:s3:::trail-bucket/AWSLogs/*"],
+           "Condition": {"StringLike": {"AWS:SourceArn": "arn:aws:cloudtrail:*:111111111111:trail/*"},
+                         "StringEquals": {"aws:sourceAccount": "111111111111"}}},
+          {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+           "Resource": ["arn:aws:s3:::trail-bucket", "arn:aws:s3:::trail-bucket/*"],
+           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]}"#;
+        let (_d, store) = store_with_bucket(policy).await;
+        assert!(ask(&store, TRAIL, "s3:GetBucketAcl", None, None));
+        assert!(ask(
+            &store,
+            "arn:aws:cloudtrail:eu-west-1:111111111111:trail/x",
+            "s3:PutObject",
+            Some("AWSLogs/1/"),
+            FULL
+        ));
+        assert!(!ask(
+            &store,
+            "arn:aws:cloudtrail:eu-west-1:999999999999:trail/x",
+            "s3:GetBucketAcl",
+            None,
+            None
+        ));
+    }
+}

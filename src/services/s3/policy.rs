@@ -1,0 +1,85 @@
+//! Bucket policies (spec §5.3, §6.1): Put/Get/DeleteBucketPolicy. Validation is the policy
+//! engine's; the principals a policy names must exist here, as AWS requires.
+
+use super::authorize::{self, Target};
+use super::{existing_bucket, Call, BUCKETS};
+use crate::auth::directory;
+use crate::error::AwsError;
+use crate::policy::{Policy, PolicyKind, BUCKET_POLICY_MAX_BYTES};
+use crate::store::{Reader, Writer, WriterExt};
+
+fn malformed(message: impl Into<String>) -> AwsError {
+    AwsError::new(400, "MalformedPolicy", message)
+}
+
+/// Whether an IAM/STS principal ARN names something that exists.
+fn principal_exists(r: &dyn Reader, arn: &str) -> Result<bool, AwsError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 {
+        return Ok(false);
+    }
+    let (service, account, resource) = (parts[2], parts[4], parts[5]);
+    if directory::account(r, account)?.is_none() {
+        return Ok(false);
+    }
+    let name = |path: &str| path.rsplit('/').next().unwrap_or_default().to_string();
+    Ok(match (service, resource) {
+        ("iam", "root") => true,
+        ("iam", r_) if r_.starts_with("user/") => directory::user(r, account, &name(r_))?.is_some(),
+        ("iam", r_) if r_.starts_with("role/") => directory::role(r, account, &name(r_))?.is_some(),
+        ("sts", r_) if r_.starts_with("assumed-role/") => {
+            let role = r_.split('/').nth(1).unwrap_or_default();
+            directory::role(r, account, role)?.is_some()
+        }
+        _ => false,
+    })
+}
+
+pub fn put(w: &mut dyn Writer, call: &Call, bucket: &str, body: &[u8]) -> Result<(), AwsError> {
+    let mut b = existing_bucket(w, bucket)?;
+    authorize::check(w, call, "s3:PutBucketPolicy", &Target::bucket(&b), &[])?;
+    if body.len() > BUCKET_POLICY_MAX_BYTES {
+        return Err(malformed(
+            "Policy exceeds the maximum allowed document size.",
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| malformed("Policies must be valid JSON and the first byte must be '{'"))?;
+    let policy = Policy::parse(
+        text,
+        &PolicyKind::Bucket {
+            bucket: bucket.to_string(),
+        },
+    )
+    .map_err(|e| malformed(e.message))?;
+    for arn in policy.aws_principals() {
+        if arn != "*" && !principal_exists(w, &arn)? {
+            return Err(malformed("Invalid principal in policy"));
+        }
+    }
+    b.policy = Some(text.to_string());
+    w.put_json(BUCKETS, bucket.as_bytes(), &b)?;
+    Ok(())
+}
+
+pub fn get(r: &dyn Reader, call: &Call, bucket: &str) -> Result<String, AwsError> {
+    let b = existing_bucket(r, bucket)?;
+    authorize::check(r, call, "s3:GetBucketPolicy", &Target::bucket(&b), &[])?;
+    b.policy.ok_or_else(|| {
+        AwsError::new(
+            404,
+            "NoSuchBucketPolicy",
+            "The bucket policy does not exist",
+        )
+        .with("BucketName", bucket)
+    })
+}
+
+pub fn delete(w: &mut dyn Writer, call: &Call, bucket: &str) -> Result<(), AwsError> {
+    let mut b = existing_bucket(w, bucket)?;
+    authorize::check(w, call, "s3:DeleteBucketPolicy", &Target::bucket(&b), &[])?;
+    if b.policy.take().is_some() {
+        w.put_json(BUCKETS, bucket.as_bytes(), &b)?;
+    }
+    Ok(())
+}
