@@ -93,6 +93,7 @@ impl App {
     /// server runs them; admin commands do not).
     pub fn start_consumers(self: &Arc<Self>) {
         crate::services::organizations::spawn_worker(self);
+        tokio::spawn(crate::delivery::run(self.clone()));
         tokio::spawn(crate::audit::history::run(
             self.store.clone(),
             self.history.clone(),

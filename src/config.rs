@@ -106,6 +106,9 @@ pub struct ServeArgs {
     /// Record every call as a CloudTrail event (default true; false only to measure its cost).
     #[arg(long, env = "CAIRN_RECORDING")]
     pub recording: Option<bool>,
+    /// How often trails deliver log files, like `2s` or `5m` (AWS: about 5m; default 5s).
+    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL")]
+    pub delivery_interval: Option<String>,
     /// Accounts an organization may hold (AWS's default quota: 10).
     #[arg(long, env = "CAIRN_ORG_ACCOUNT_LIMIT")]
     pub org_account_limit: Option<u32>,
@@ -125,6 +128,7 @@ struct FileConfig {
     max_request_body: Option<usize>,
     recording: Option<bool>,
     org_account_limit: Option<u32>,
+    delivery_interval: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +143,7 @@ pub struct Settings {
     pub durability: crate::store::Durability,
     pub max_request_body: usize,
     pub recording: bool,
+    pub delivery_interval: std::time::Duration,
     pub org_account_limit: u32,
 }
 
@@ -244,6 +249,13 @@ impl Settings {
                 .or(file.max_request_body)
                 .unwrap_or(1024 * 1024),
             recording: args.recording.or(file.recording).unwrap_or(true),
+            delivery_interval: crate::delivery::parse_interval(
+                args.delivery_interval
+                    .as_deref()
+                    .or(file.delivery_interval.as_deref())
+                    .unwrap_or("5s"),
+            )
+            .map_err(|e| format!("--delivery-interval: {e}"))?,
             org_account_limit: args
                 .org_account_limit
                 .or(file.org_account_limit)

@@ -18,6 +18,9 @@ pub fn start_logging(
     if !t.logging {
         t.logging = true;
         t.start_logging_time = Some(ctx.time.timestamp_millis());
+        // This call's own record is the next one appended: logging covers it.
+        let next = w.journal_head()? + 1;
+        t.logging_periods.push((next, None));
         w.put_json(TRAILS, &t.key(), &t)?;
     }
     Ok(json!({}))
@@ -32,6 +35,11 @@ pub fn stop_logging(
     if t.logging {
         t.logging = false;
         t.stop_logging_time = Some(ctx.time.timestamp_millis());
+        // The StopLogging record itself is the last one delivered.
+        let last = w.journal_head()? + 1;
+        if let Some(p) = t.logging_periods.last_mut() {
+            p.1 = Some(last + 1);
+        }
         w.put_json(TRAILS, &t.key(), &t)?;
     }
     Ok(json!({}))

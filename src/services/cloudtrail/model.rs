@@ -37,6 +37,10 @@ pub struct Trail {
     pub insight_selectors: Option<Value>,
     pub tags: Vec<Tag>,
     pub logging: bool,
+    /// The journal ranges recorded while the trail was logging: (first sequence number, first
+    /// one after it stopped). Delivery takes only events inside them.
+    #[serde(default)]
+    pub logging_periods: Vec<(u64, Option<u64>)>,
     /// Epoch milliseconds.
     pub start_logging_time: Option<i64>,
     pub stop_logging_time: Option<i64>,
@@ -185,4 +189,13 @@ pub struct DeliveryStatus {
 
 pub fn status_key(trail_arn: &str, region: &str) -> Vec<u8> {
     format!("{trail_arn}\0{region}").into_bytes()
+}
+
+impl Trail {
+    /// Whether the journal record `seq` was recorded while the trail was logging.
+    pub fn logging_at(&self, seq: u64) -> bool {
+        self.logging_periods
+            .iter()
+            .any(|(from, until)| seq >= *from && until.is_none_or(|u| seq < u))
+    }
 }

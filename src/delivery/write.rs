@@ -1,0 +1,103 @@
+//! Putting a log file into its bucket the way CloudTrail does: through S3, as the service
+//! principal `cloudtrail.amazonaws.com`, with `x-amz-acl: bucket-owner-full-control` and the
+//! trail as `aws:SourceArn` — so the bucket policy decides, as it does for any caller.
+
+use crate::app::App;
+use crate::auth::Principal;
+use crate::error::AwsError;
+use crate::ids;
+use crate::services::s3::acl::AclRequest;
+use crate::services::s3::objects::{self, ObjectAttributes, PutObjectInput, ReceivedBody, WriteConditions};
+use crate::services::s3::{internal, AuthFacts, Call, ContentHeaders, ServiceSource};
+use crate::services::RequestContext;
+use md5::{Digest, Md5};
+use std::sync::Arc;
+
+pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+
+pub struct Delivery<'a> {
+    pub bucket: &'a str,
+    pub key: String,
+    pub body: Vec<u8>,
+    pub source: ServiceSource,
+    pub region: &'a str,
+}
+
+/// Writes one object; the error is S3's (AccessDenied, NoSuchBucket, ...).
+pub async fn put(app: &Arc<App>, d: Delivery<'_>) -> Result<(), AwsError> {
+    let blobs = app.blobs.clone();
+    let body = d.body;
+    let size = body.len() as u64;
+    let (blob, md5) = tokio::task::spawn_blocking(move || -> std::io::Result<(String, [u8; 16])> {
+        let mut w = blobs.create()?;
+        w.write_all(&body)?;
+        let id = w.id().to_string();
+        w.finish()?;
+        Ok((id, Md5::digest(&body).into()))
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    let call = Call {
+        ctx: RequestContext {
+            request_id: ids::s3_request_id(),
+            principal: Principal::service(CLOUDTRAIL),
+            region: d.region.to_string(),
+            source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            user_agent: CLOUDTRAIL.into(),
+            time: app.clock.now(),
+            secure: true,
+        },
+        auth: AuthFacts {
+            auth_type: None,
+            signature_version: None,
+            content_sha256: None,
+        },
+        expected_owner: None,
+        service: Some(d.source),
+    };
+    let input = PutObjectInput {
+        bucket: d.bucket.to_string(),
+        key: d.key,
+        attrs: ObjectAttributes {
+            headers: ContentHeaders {
+                content_type: Some("application/json".into()),
+                content_encoding: Some("gzip".into()),
+                ..Default::default()
+            },
+            metadata: Vec::new(),
+            acl: AclRequest {
+                canned: Some("bucket-owner-full-control".into()),
+                ..Default::default()
+            },
+            storage_class: None,
+        },
+        body: ReceivedBody {
+            blob: Some(blob.clone()),
+            size,
+            md5,
+            checksum: None,
+        },
+        conditions: WriteConditions {
+            if_none_match: None,
+            if_match: None,
+        },
+    };
+    let store_blobs = app.blobs.clone();
+    let result = app
+        .store
+        .write(move |w| objects::put(&*store_blobs, w, &call, input))
+        .await;
+    // A replaced body (a replayed batch overwrites its own file) or a refused one is garbage.
+    let garbage = match &result {
+        Ok(out) => out.garbage.clone(),
+        Err(_) => vec![blob],
+    };
+    let blobs = app.blobs.clone();
+    tokio::task::spawn_blocking(move || {
+        for id in garbage {
+            let _ = blobs.remove(&id);
+        }
+    });
+    result.map(|_| ())
+}
