@@ -1001,8 +1001,22 @@ def test_policies_enforced_across_accounts_and_anonymous(fresh):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         anon.get_object(Bucket="shared-bucket", Key="private/secret")
     assert err(e)[:2] == ("AccessDenied", 403)
+    # aws:SourceIp: the anonymous grant can be limited to an address range.
+    for cidr, allowed in [("127.0.0.0/8", True), ("10.0.0.0/8", False)]:
+        owner.put_bucket_policy(Bucket="shared-bucket", Policy=policy_doc(
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::shared-bucket/public/*",
+             "Condition": {"IpAddress": {"aws:SourceIp": cidr}}}))
+        if allowed:
+            assert anon.get_object(Bucket="shared-bucket", Key="public/page.html")["Body"].read() == b"<p>hi</p>"
+        else:
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                anon.get_object(Bucket="shared-bucket", Key="public/page.html")
+            assert err(e)[:2] == ("AccessDenied", 403)
     # With s3:ListBucket, the member learns the key is missing.
-    policy = json.loads(owner.get_bucket_policy(Bucket="shared-bucket")["Policy"])
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": MEMBER}, "Action": ["s3:GetObject"],
+         "Resource": f"arn:aws:s3:::shared-bucket/AWSLogs/{MEMBER}/*"}]}
     policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": MEMBER}, "Action": "s3:ListBucket",
                                 "Resource": "arn:aws:s3:::shared-bucket"})
     owner.put_bucket_policy(Bucket="shared-bucket", Policy=json.dumps(policy))

@@ -377,23 +377,41 @@ where
     Ok(buf.freeze())
 }
 
-/// A finished temporary blob that is removed unless [`TempGuard::keep`] is called: covers a
-/// request dropped (client gone) while the blob is being closed.
-struct TempGuard {
+/// The temporary blob of a body being finished on the blocking pool. If the request is dropped
+/// (client gone) before the blob is handed on, whichever side comes last removes it: the guard
+/// when the blob was already finished, the blocking task when the guard was already dropped.
+struct Finishing {
     blobs: Arc<dyn BlobStore>,
-    id: Option<String>,
+    /// (request dropped, finished blob id).
+    state: std::sync::Mutex<(bool, Option<String>)>,
 }
 
-impl TempGuard {
-    fn keep(mut self) -> Option<String> {
-        self.id.take()
+struct FinishGuard(Arc<Finishing>);
+
+impl Finishing {
+    fn finished(&self, id: String) {
+        let mut st = self.state.lock().expect("finishing state");
+        if st.0 {
+            let _ = self.blobs.remove(&id);
+        } else {
+            st.1 = Some(id);
+        }
     }
 }
 
-impl Drop for TempGuard {
+impl FinishGuard {
+    fn keep(self) -> Option<String> {
+        let id = self.0.state.lock().expect("finishing state").1.take();
+        id
+    }
+}
+
+impl Drop for FinishGuard {
     fn drop(&mut self) {
-        if let Some(id) = self.id.take() {
-            let _ = self.blobs.remove(&id);
+        let mut st = self.0.state.lock().expect("finishing state");
+        st.0 = true;
+        if let Some(id) = st.1.take() {
+            let _ = self.0.blobs.remove(&id);
         }
     }
 }
@@ -464,18 +482,29 @@ where
             checksum,
         });
     }
-    if !batch.is_empty() || writer.is_none() {
-        writer = Some(write_batch(blobs, writer.take(), batch.freeze()).await?);
-    }
-    let writer = writer.expect("a writer exists");
-    let guard = TempGuard {
+    // The last batch, and closing the blob, in one blocking call: a small body costs one hop.
+    let finishing = Arc::new(Finishing {
         blobs: blobs.clone(),
-        id: Some(writer.id().to_string()),
-    };
-    tokio::task::spawn_blocking(move || writer.finish())
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
+        state: std::sync::Mutex::new((false, None)),
+    });
+    let guard = FinishGuard(finishing.clone());
+    let last = batch.freeze();
+    let store = blobs.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), AwsError> {
+        let mut w = match writer {
+            Some(w) => w,
+            None => store.create().map_err(internal)?,
+        };
+        if !last.is_empty() {
+            w.write_all(&last).map_err(internal)?;
+        }
+        let id = w.id().to_string();
+        w.finish().map_err(internal)?;
+        finishing.finished(id);
+        Ok(())
+    })
+    .await
+    .map_err(internal)??;
     Ok(ReceivedBody {
         blob: guard.keep(),
         size,

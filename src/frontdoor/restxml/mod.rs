@@ -50,6 +50,9 @@ impl std::fmt::Display for BodyError {
 
 impl std::error::Error for BodyError {}
 
+/// Bodies larger than this are authorized before they are read.
+const PRECHECK_ABOVE: u64 = 64 * 1024;
+
 type ReqBody = http_body_util::combinators::UnsyncBoxBody<Bytes, BodyError>;
 
 pub async fn serve<B>(app: &Arc<App>, parts: Parts, body: B, peer: SocketAddr) -> Served
@@ -529,8 +532,10 @@ impl Ops<'_> {
         let attrs = attributes(self.req)?;
         let spec = self.body_spec(true, None)?;
         let call = self.call.clone();
-        {
-            // Refuse before reading the body: nothing is stored for a refused upload.
+        if spec.declared.unwrap_or(0) > PRECHECK_ABOVE {
+            // Refuse a large body before reading it: nothing is stored for a refused upload.
+            // (A small one is checked by the operation itself; reading it costs less than a
+            // second look at the store.)
             let (b, k, a) = (bucket.clone(), key.clone(), attrs.clone());
             self.app
                 .store
