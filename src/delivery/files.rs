@@ -61,7 +61,9 @@ mod tests {
 
     #[test]
     fn keys_as_aws_lays_them_out() {
-        let t = DateTime::parse_from_rfc3339("2015-08-01T02:10:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2015-08-01T02:10:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(
             log_key(None, None, "111122223333", "us-east-2", t, "Mu0KsOhtH1ar15ZZ"),
             "AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz"

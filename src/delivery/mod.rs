@@ -58,18 +58,27 @@ pub async fn run(app: Arc<App>) {
 }
 
 fn all_trails(r: &dyn Reader) -> Result<Vec<Trail>, AwsError> {
-    Ok(r.scan(TRAILS, Bound::Unbounded, Bound::Unbounded, usize::MAX, false)?
-        .into_iter()
-        .filter_map(|(_, v)| serde_json::from_slice(&v).ok())
-        .collect())
+    Ok(r.scan(
+        TRAILS,
+        Bound::Unbounded,
+        Bound::Unbounded,
+        usize::MAX,
+        false,
+    )?
+    .into_iter()
+    .filter_map(|(_, v)| serde_json::from_slice(&v).ok())
+    .collect())
 }
 
 /// Delivers what every trail has pending or newly covered. Public so tests and shutdown can
 /// force a cycle.
 pub async fn cycle(app: &Arc<App>) -> Result<(), AwsError> {
-    let (trails, head) = app
-        .store
-        .read(|r| Ok((all_trails(r).map_err(|e| crate::store::StoreError::Backend(e.to_string()))?, r.journal_head()?)))?;
+    let (trails, head) = app.store.read(|r| {
+        Ok((
+            all_trails(r).map_err(|e| crate::store::StoreError::Backend(e.to_string()))?,
+            r.journal_head()?,
+        ))
+    })?;
     for t in trails {
         if let Err(e) = deliver(app, &t, head).await {
             tracing::warn!(trail = %t.arn(), error = %e, "delivery failed");
@@ -121,7 +130,9 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
             b
         }
     };
-    let org = app.store.read(|r| covered_org(r, t).map_err(|e| crate::store::StoreError::Backend(e.to_string())))?;
+    let org = app.store.read(|r| {
+        covered_org(r, t).map_err(|e| crate::store::StoreError::Backend(e.to_string()))
+    })?;
     let groups = collect(app, t, &batch, org.as_deref())?;
     let at = chrono::DateTime::from_timestamp_millis(batch.at_ms).unwrap_or_else(chrono::Utc::now);
     let source = ServiceSource {
@@ -135,7 +146,14 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
     let mut delivered_regions = Vec::new();
     for ((account, region), records) in &groups {
         let unique = files::unique_suffix(&arn, batch.from, batch.to, account, region);
-        let key = files::log_key(t.s3_key_prefix.as_deref(), org.as_deref(), account, region, at, &unique);
+        let key = files::log_key(
+            t.s3_key_prefix.as_deref(),
+            org.as_deref(),
+            account,
+            region,
+            at,
+            &unique,
+        );
         let refs: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
         let body = files::log_body(&refs);
         let outcome = write::put(
@@ -187,16 +205,23 @@ fn collect(app: &App, t: &Trail, b: &Batch, org: Option<&str>) -> Result<Groups,
             if !t.logging_at(*seq) {
                 continue;
             }
-            let Some((_, record)) = journal::decode(entry) else { continue };
-            let Ok(ev) = serde_json::from_slice::<select::Event>(record) else { continue };
+            let Some((_, record)) = journal::decode(entry) else {
+                continue;
+            };
+            let Ok(ev) = serde_json::from_slice::<select::Event>(record) else {
+                continue;
+            };
             if !select::region_covered(t, &ev) || !select::selected(t, &ev) {
                 continue;
             }
             let covered = ev.recipient_account_id == t.owner
                 || match org {
                     Some(o) => {
-                        let at = crate::audit::history::event_time_epoch(&ev.event_time).unwrap_or(0) * 1000;
-                        app.store.read(|r| view::was_member_at(r, o, &ev.recipient_account_id, at))?
+                        let at = crate::audit::history::event_time_epoch(&ev.event_time)
+                            .unwrap_or(0)
+                            * 1000;
+                        app.store
+                            .read(|r| view::was_member_at(r, o, &ev.recipient_account_id, at))?
                     }
                     None => false,
                 };
@@ -214,7 +239,12 @@ fn collect(app: &App, t: &Trail, b: &Batch, org: Option<&str>) -> Result<Groups,
 }
 
 /// GetTrailStatus's delivery fields for one region.
-async fn record_status(app: &Arc<App>, arn: &str, region: &str, outcome: Result<(), String>) -> Result<(), AwsError> {
+async fn record_status(
+    app: &Arc<App>,
+    arn: &str,
+    region: &str,
+    outcome: Result<(), String>,
+) -> Result<(), AwsError> {
     let key = status_key(arn, region);
     let now = app.clock.now().timestamp_millis();
     app.store
@@ -237,8 +267,13 @@ async fn record_status(app: &Arc<App>, arn: &str, region: &str, outcome: Result<
 
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
-    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 2s or 5m"))?;
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 2s or 5m"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" | "" => n,

@@ -74,7 +74,11 @@ pub fn region_covered(t: &Trail, e: &Event) -> bool {
 
 /// Whether the trail's selectors take the event.
 pub fn selected(t: &Trail, e: &Event) -> bool {
-    if let Some(list) = t.advanced_event_selectors.as_ref().and_then(Value::as_array) {
+    if let Some(list) = t
+        .advanced_event_selectors
+        .as_ref()
+        .and_then(Value::as_array)
+    {
         return list.iter().any(|s| advanced_matches(s, e));
     }
     let Some(list) = t.event_selectors.as_ref().and_then(Value::as_array) else {
@@ -106,7 +110,9 @@ fn basic_matches(s: &Value, e: &Event) -> bool {
         let values = d["Values"].as_array().cloned().unwrap_or_default();
         e.resources.iter().filter(|r| r.kind == kind).any(|r| {
             values.iter().filter_map(Value::as_str).any(|v| match kind {
-                "AWS::S3::Object" => v == "arn:aws:s3" || v == "arn:aws:s3:::" || r.arn.starts_with(v),
+                "AWS::S3::Object" => {
+                    v == "arn:aws:s3" || v == "arn:aws:s3:::" || r.arn.starts_with(v)
+                }
                 "AWS::Lambda::Function" => v == "arn:aws:lambda" || r.arn == v,
                 _ => v == "arn:aws:dynamodb" || r.arn.starts_with(v),
             })
@@ -136,8 +142,14 @@ fn advanced_matches(s: &Value, e: &Event) -> bool {
     fields.iter().all(|f| {
         let values = field(e, f["Field"].as_str().unwrap_or(""));
         let list = |op: &str| -> Vec<String> {
-            f[op].as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            f[op]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         // For multi-valued fields (resources), some value must satisfy every operator.
@@ -149,7 +161,9 @@ fn advanced_matches(s: &Value, e: &Event) -> bool {
                 && (sw.is_empty() || sw.iter().any(|x| v.starts_with(x.as_str())))
                 && (ew.is_empty() || ew.iter().any(|x| v.ends_with(x.as_str())))
                 && !list("NotEquals").iter().any(|x| x == v)
-                && !list("NotStartsWith").iter().any(|x| v.starts_with(x.as_str()))
+                && !list("NotStartsWith")
+                    .iter()
+                    .any(|x| v.starts_with(x.as_str()))
                 && !list("NotEndsWith").iter().any(|x| v.ends_with(x.as_str()))
         };
         values.iter().any(|v| one(v))
@@ -176,58 +190,127 @@ mod tests {
             "advanced_event_selectors": null, "insight_selectors": null, "tags": [], "logging": true,
             "start_logging_time": null, "stop_logging_time": null, "created": 0
         });
-        base.as_object_mut().unwrap().extend(v.as_object().unwrap().clone());
+        base.as_object_mut()
+            .unwrap()
+            .extend(v.as_object().unwrap().clone());
         serde_json::from_value(base).unwrap()
     }
 
     fn ev(source: &str, region: &str, mgmt: bool, ro: bool) -> Event {
-        event(json!({"eventSource": source, "eventName": "X", "awsRegion": region, "readOnly": ro,
+        event(
+            json!({"eventSource": source, "eventName": "X", "awsRegion": region, "readOnly": ro,
             "managementEvent": mgmt, "recipientAccountId": "111111111111", "eventTime": "2026-01-01T00:00:00Z",
-            "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::bkt/logs/a.txt"}]}))
+            "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::bkt/logs/a.txt"}]}),
+        )
     }
 
     #[test]
     fn regions_and_global_events() {
         let single = trail(json!({}));
-        assert!(region_covered(&single, &ev("sts.amazonaws.com", "us-east-2", true, true)));
-        assert!(!region_covered(&single, &ev("sts.amazonaws.com", "eu-west-1", true, true)));
-        assert!(!region_covered(&single, &ev("organizations.amazonaws.com", "us-east-1", true, true)));
+        assert!(region_covered(
+            &single,
+            &ev("sts.amazonaws.com", "us-east-2", true, true)
+        ));
+        assert!(!region_covered(
+            &single,
+            &ev("sts.amazonaws.com", "eu-west-1", true, true)
+        ));
+        assert!(!region_covered(
+            &single,
+            &ev("organizations.amazonaws.com", "us-east-1", true, true)
+        ));
         let multi = trail(json!({"is_multi_region": true}));
-        assert!(region_covered(&multi, &ev("sts.amazonaws.com", "eu-west-1", true, true)));
-        assert!(region_covered(&multi, &ev("organizations.amazonaws.com", "us-east-1", true, true)));
-        let no_global = trail(json!({"home_region": "us-east-1", "include_global_service_events": false}));
-        assert!(!region_covered(&no_global, &ev("organizations.amazonaws.com", "us-east-1", true, true)));
-        assert!(region_covered(&no_global, &ev("sts.amazonaws.com", "us-east-1", true, true)));
+        assert!(region_covered(
+            &multi,
+            &ev("sts.amazonaws.com", "eu-west-1", true, true)
+        ));
+        assert!(region_covered(
+            &multi,
+            &ev("organizations.amazonaws.com", "us-east-1", true, true)
+        ));
+        let no_global =
+            trail(json!({"home_region": "us-east-1", "include_global_service_events": false}));
+        assert!(!region_covered(
+            &no_global,
+            &ev("organizations.amazonaws.com", "us-east-1", true, true)
+        ));
+        assert!(region_covered(
+            &no_global,
+            &ev("sts.amazonaws.com", "us-east-1", true, true)
+        ));
     }
 
     #[test]
     fn basic_selectors() {
         let default = trail(json!({}));
-        assert!(selected(&default, &ev("sts.amazonaws.com", "us-east-2", true, true)));
-        assert!(!selected(&default, &ev("s3.amazonaws.com", "us-east-2", false, false)));
-        let write_only = trail(json!({"event_selectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": true}]}));
-        assert!(!selected(&write_only, &ev("sts.amazonaws.com", "us-east-2", true, true)));
-        assert!(selected(&write_only, &ev("sts.amazonaws.com", "us-east-2", true, false)));
-        let data = trail(json!({"event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": false,
-            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::bkt/logs/"]}]}]}));
-        assert!(selected(&data, &ev("s3.amazonaws.com", "us-east-2", false, false)));
-        assert!(!selected(&data, &ev("sts.amazonaws.com", "us-east-2", true, false)));
-        let other = trail(json!({"event_selectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::other/"]}]}]}));
-        assert!(!selected(&other, &ev("s3.amazonaws.com", "us-east-2", false, false)));
-        let excluded = trail(json!({"event_selectors": [{"ExcludeManagementEventSources": ["sts.amazonaws.com"]}]}));
-        assert!(!selected(&excluded, &ev("sts.amazonaws.com", "us-east-2", true, false)));
+        assert!(selected(
+            &default,
+            &ev("sts.amazonaws.com", "us-east-2", true, true)
+        ));
+        assert!(!selected(
+            &default,
+            &ev("s3.amazonaws.com", "us-east-2", false, false)
+        ));
+        let write_only = trail(
+            json!({"event_selectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": true}]}),
+        );
+        assert!(!selected(
+            &write_only,
+            &ev("sts.amazonaws.com", "us-east-2", true, true)
+        ));
+        assert!(selected(
+            &write_only,
+            &ev("sts.amazonaws.com", "us-east-2", true, false)
+        ));
+        let data = trail(
+            json!({"event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": false,
+            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::bkt/logs/"]}]}]}),
+        );
+        assert!(selected(
+            &data,
+            &ev("s3.amazonaws.com", "us-east-2", false, false)
+        ));
+        assert!(!selected(
+            &data,
+            &ev("sts.amazonaws.com", "us-east-2", true, false)
+        ));
+        let other = trail(
+            json!({"event_selectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::other/"]}]}]}),
+        );
+        assert!(!selected(
+            &other,
+            &ev("s3.amazonaws.com", "us-east-2", false, false)
+        ));
+        let excluded = trail(
+            json!({"event_selectors": [{"ExcludeManagementEventSources": ["sts.amazonaws.com"]}]}),
+        );
+        assert!(!selected(
+            &excluded,
+            &ev("sts.amazonaws.com", "us-east-2", true, false)
+        ));
     }
 
     #[test]
     fn advanced_selectors() {
-        let t = trail(json!({"event_selectors": null, "advanced_event_selectors": [
+        let t = trail(
+            json!({"event_selectors": null, "advanced_event_selectors": [
             {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
                                 {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
                                 {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::bkt/"]}]},
             {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
-                                {"Field": "readOnly", "Equals": ["false"]}]}]}));
-        assert!(selected(&t, &ev("s3.amazonaws.com", "us-east-2", false, true)));
-        assert!(selected(&t, &ev("sts.amazonaws.com", "us-east-2", true, false)));
-        assert!(!selected(&t, &ev("sts.amazonaws.com", "us-east-2", true, true)));
+                                {"Field": "readOnly", "Equals": ["false"]}]}]}),
+        );
+        assert!(selected(
+            &t,
+            &ev("s3.amazonaws.com", "us-east-2", false, true)
+        ));
+        assert!(selected(
+            &t,
+            &ev("sts.amazonaws.com", "us-east-2", true, false)
+        ));
+        assert!(!selected(
+            &t,
+            &ev("sts.amazonaws.com", "us-east-2", true, true)
+        ));
     }
 }

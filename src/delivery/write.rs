@@ -7,7 +7,9 @@ use crate::auth::Principal;
 use crate::error::AwsError;
 use crate::ids;
 use crate::services::s3::acl::AclRequest;
-use crate::services::s3::objects::{self, ObjectAttributes, PutObjectInput, ReceivedBody, WriteConditions};
+use crate::services::s3::objects::{
+    self, ObjectAttributes, PutObjectInput, ReceivedBody, WriteConditions,
+};
 use crate::services::s3::{internal, AuthFacts, Call, ContentHeaders, ServiceSource};
 use crate::services::RequestContext;
 use md5::{Digest, Md5};
@@ -28,16 +30,17 @@ pub async fn put(app: &Arc<App>, d: Delivery<'_>) -> Result<(), AwsError> {
     let blobs = app.blobs.clone();
     let body = d.body;
     let size = body.len() as u64;
-    let (blob, md5) = tokio::task::spawn_blocking(move || -> std::io::Result<(String, [u8; 16])> {
-        let mut w = blobs.create()?;
-        w.write_all(&body)?;
-        let id = w.id().to_string();
-        w.finish()?;
-        Ok((id, Md5::digest(&body).into()))
-    })
-    .await
-    .map_err(internal)?
-    .map_err(internal)?;
+    let (blob, md5) =
+        tokio::task::spawn_blocking(move || -> std::io::Result<(String, [u8; 16])> {
+            let mut w = blobs.create()?;
+            w.write_all(&body)?;
+            let id = w.id().to_string();
+            w.finish()?;
+            Ok((id, Md5::digest(&body).into()))
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
     let call = Call {
         ctx: RequestContext {
             request_id: ids::s3_request_id(),

@@ -1,0 +1,168 @@
+"""Trails deliver gzip log files into S3, as AWS lays them out, exactly once, through the bucket
+policy like any other caller."""
+
+import gzip
+import json
+import os
+import re
+import signal
+import time
+import concurrent.futures
+
+import pytest
+
+from conftest import MANAGEMENT, Server
+
+BUCKET = "trail-logs-bucket"
+
+
+def policy(bucket, trail_arn, roots, prefix=""):
+    p = f"{prefix}/" if prefix else ""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+             "Resource": f"arn:aws:s3:::{bucket}", "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+            {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+             "Resource": [f"arn:aws:s3:::{bucket}/{p}AWSLogs/{r}/*" for r in roots],
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}}},
+        ],
+    })
+
+
+def logging_trail(server, name="trail-1", region="us-east-2", **kw):
+    s3 = server.client("s3", region=region)
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
+    arn = f"arn:aws:cloudtrail:{region}:{MANAGEMENT}:trail/{name}"
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy(BUCKET, arn, [MANAGEMENT], kw.get("S3KeyPrefix", "")))
+    ct = server.client("cloudtrail", region=region)
+    ct.create_trail(Name=name, S3BucketName=BUCKET, **kw)
+    ct.start_logging(Name=name)
+    return ct, s3, arn
+
+
+def delivered(s3, prefix=""):
+    """Every record in every delivered log file, with the file's key."""
+    out = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        for o in page.get("Contents", []):
+            body = s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
+            for rec in json.loads(gzip.decompress(body))["Records"]:
+                out.append((o["Key"], rec))
+    return out
+
+
+def wait_for(fn, timeout=15):
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def quick(tmpdir_path):
+    s = Server(os.path.join(tmpdir_path, "data"), ["--delivery-interval", "300ms"]).start()
+    yield s
+    s.stop()
+
+
+def test_log_files_land_under_awss_layout(quick):
+    ct, s3, arn = logging_trail(quick)
+    ident = quick.client("sts").get_caller_identity()
+    rid = ident["ResponseMetadata"]["RequestId"]
+    recs = wait_for(lambda: [r for r in delivered(s3) if r[1]["requestID"] == rid])
+    assert len(recs) == 1
+    key, rec = recs[0]
+    assert re.fullmatch(
+        rf"AWSLogs/{MANAGEMENT}/CloudTrail/us-east-2/\d{{4}}/\d\d/\d\d/{MANAGEMENT}_CloudTrail_us-east-2_\d{{8}}T\d{{4}}Z_[A-Za-z0-9]{{16}}\.json\.gz",
+        key), key
+    assert rec["eventName"] == "GetCallerIdentity" and rec["eventSource"] == "sts.amazonaws.com"
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentType"] == "application/json" and head["ContentEncoding"] == "gzip"
+    # StartLogging itself is in the log; the CreateTrail before it is not.
+    names = [r[1]["eventName"] for r in delivered(s3)]
+    assert "StartLogging" in names and "CreateTrail" not in names
+    status = ct.get_trail_status(Name="trail-1")
+    assert status["IsLogging"] is True
+    assert "LatestDeliveryTime" in status and "LatestDeliveryError" not in status
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", status["LatestDeliveryAttemptSucceeded"])
+    # The CLI lists and copies them.
+    _, out, _ = quick.cli("s3", "ls", f"s3://{BUCKET}/", "--recursive")
+    assert key in out
+
+
+def test_nothing_between_stop_and_start_is_delivered(quick):
+    ct, s3, _ = logging_trail(quick)
+    sts = quick.client("sts")
+    before = sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+    ct.stop_logging(Name="trail-1")
+    during = sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+    ct.start_logging(Name="trail-1")
+    after = sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+    ids = wait_for(lambda: {r["requestID"] for _, r in delivered(s3)} if after in {r["requestID"] for _, r in delivered(s3)} else None)
+    assert before in ids and after in ids and during not in ids
+    names = [r["eventName"] for _, r in delivered(s3)]
+    assert names.count("StopLogging") == 1
+
+
+def test_refused_delivery_is_reported_and_resumes_without_loss(quick):
+    ct, s3, arn = logging_trail(quick)
+    first = quick.client("sts").get_caller_identity()["ResponseMetadata"]["RequestId"]
+    assert wait_for(lambda: first in {r["requestID"] for _, r in delivered(s3)})
+    s3.delete_bucket_policy(Bucket=BUCKET)
+    lost = quick.client("sts").get_caller_identity()["ResponseMetadata"]["RequestId"]
+    status = wait_for(lambda: (lambda st: st if st.get("LatestDeliveryError") else None)(ct.get_trail_status(Name="trail-1")))
+    assert status["LatestDeliveryError"] == "AccessDenied"
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy(BUCKET, arn, [MANAGEMENT]))
+    assert wait_for(lambda: lost in {r["requestID"] for _, r in delivered(s3)})
+    assert "LatestDeliveryError" not in ct.get_trail_status(Name="trail-1")
+    ids = [r["eventID"] for _, r in delivered(s3)]
+    assert len(ids) == len(set(ids))
+
+
+def test_prefix_and_multi_region_and_global_events(quick):
+    ct, s3, _ = logging_trail(quick, S3KeyPrefix="logs", IsMultiRegionTrail=True)
+    rid = quick.client("sts", region="eu-west-1").get_caller_identity()["ResponseMetadata"]["RequestId"]
+    orgs = quick.client("organizations", region="eu-west-1")
+    orgs.create_organization(FeatureSet="ALL")
+    recs = wait_for(lambda: (lambda d: d if any(r["eventName"] == "CreateOrganization" for _, r in d) and any(r["requestID"] == rid for _, r in d) else None)(delivered(s3)))
+    by_name = {r["eventName"]: k for k, r in recs}
+    assert by_name["GetCallerIdentity"].startswith(f"logs/AWSLogs/{MANAGEMENT}/CloudTrail/eu-west-1/")
+    assert by_name["CreateOrganization"].startswith(f"logs/AWSLogs/{MANAGEMENT}/CloudTrail/us-east-1/")
+    assert sum(1 for _, r in recs if r["eventName"] == "CreateOrganization") == 1
+
+
+def test_exactly_once_through_repeated_kill_9(tmpdir_path):
+    s = Server(os.path.join(tmpdir_path, "data"), ["--delivery-interval", "200ms"]).start()
+    try:
+        _, s3, _ = logging_trail(s)
+        acknowledged = set()
+        for _ in range(4):
+            sts = s.client("sts")
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                futures = [pool.submit(sts.get_caller_identity) for _ in range(150)]
+                time.sleep(0.3)
+                s.stop(signal.SIGKILL)
+                for f in futures:
+                    try:
+                        acknowledged.add(f.result()["ResponseMetadata"]["RequestId"])
+                    except Exception:
+                        pass  # not acknowledged: the server died first
+            s.start()
+        # Most calls were acknowledged before each kill; the check below covers them all.
+        assert len(acknowledged) >= 100, len(acknowledged)
+        s3 = s.client("s3")
+        def complete():
+            got = [r["requestID"] for _, r in delivered(s3) if r["eventName"] == "GetCallerIdentity"]
+            return got if acknowledged <= set(got) else None
+        got = wait_for(complete, timeout=30)
+        assert got, "some acknowledged calls never reached a log file"
+        assert len(got) == len(set(got)), "an event was delivered twice"
+        ids = [r["eventID"] for _, r in delivered(s3)]
+        assert len(ids) == len(set(ids))
+    finally:
+        s.stop()
