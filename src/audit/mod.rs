@@ -67,9 +67,14 @@ where
             if !app.settings.recording {
                 return result;
             }
-            let entry = entry(&ctx, &info, result.as_ref().map(|_| None), &app.clock);
+            let entries = entries(&ctx, &info, result.as_ref().map(|_| None), &app.clock);
             app.store
-                .write(move |w| w.append_journal(&entry).map(|_| ()))
+                .write(move |w| {
+                    for e in &entries {
+                        w.append_journal(e)?;
+                    }
+                    Ok::<(), StoreError>(())
+                })
                 .await?;
             return result;
         }
@@ -96,24 +101,42 @@ where
                 Ok(_) => Ok(None),
                 Err(e) => Err(e),
             };
-            w.append_journal(&entry(&ctx, &info, shown, &clock))?;
+            for e in entries(&ctx, &info, shown, &clock) {
+                w.append_journal(&e)?;
+            }
             Ok(result)
         })
         .await
         .map_err(AwsError::from)?
 }
 
-/// The journal entry of one call.
-fn entry(
+/// The journal entries of one call: one per account that receives the record.
+pub fn entries(
     ctx: &RequestContext,
     info: &CallInfo,
     shown: Result<Option<Value>, &AwsError>,
     clock: &crate::clock::Clock,
-) -> Vec<u8> {
-    let rec = record::build(ctx, info, shown, clock.now());
-    let bytes = serde_json::to_vec(&rec).expect("records serialize");
+) -> Vec<Vec<u8>> {
+    let mut recipients: Vec<&str> = Vec::with_capacity(2);
+    if !info.recipient_account.is_empty() {
+        recipients.push(&info.recipient_account);
+    }
+    if let Some(other) = info.shared_with.as_deref() {
+        if !recipients.contains(&other) {
+            recipients.push(other);
+        }
+    }
+    let shared = (recipients.len() > 1).then(|| uuid::Uuid::new_v4().to_string());
+    let now = clock.now();
     let meta = journal::Meta {
         lookup_resources: info.lookup_resources.clone(),
     };
-    journal::encode(&meta, &bytes)
+    recipients
+        .into_iter()
+        .map(|to| {
+            let rec = record::build(ctx, info, shown.clone(), now, to, shared.as_deref());
+            let bytes = serde_json::to_vec(&rec).expect("records serialize");
+            journal::encode(&meta, &bytes)
+        })
+        .collect()
 }

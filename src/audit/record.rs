@@ -27,8 +27,11 @@ pub struct CallInfo {
     pub management: bool,
     pub request_parameters: Option<Value>,
     pub resources: Vec<Resource>,
-    /// The account that receives this copy of the record.
+    /// The account that receives the record (empty for an anonymous caller).
     pub recipient_account: String,
+    /// A second account that receives its own copy (S3: the bucket owner, when not the
+    /// caller); both copies then share a `sharedEventID`.
+    pub shared_with: Option<String>,
     pub additional_event_data: Option<Value>,
     /// What LookupEvents shows as the call's `Resources`: (ResourceType, ResourceName).
     pub lookup_resources: Vec<(String, String)>,
@@ -133,6 +136,8 @@ pub fn build(
     info: &CallInfo,
     result: Result<Option<Value>, &AwsError>,
     event_time: chrono::DateTime<chrono::Utc>,
+    recipient: &str,
+    shared_event_id: Option<&str>,
 ) -> Value {
     let mut r = Map::new();
     r.insert("eventVersion".into(), json!("1.08"));
@@ -141,7 +146,17 @@ pub fn build(
     r.insert("eventSource".into(), json!(info.event_source));
     r.insert("eventName".into(), json!(info.event_name));
     r.insert("awsRegion".into(), json!(info.region));
-    r.insert("sourceIPAddress".into(), json!(ctx.source_ip.to_string()));
+    // Calls an AWS service makes on its own show the service's name as their source.
+    let service = match &ctx.principal.kind {
+        PrincipalKind::Service { service } => Some(service.as_str()),
+        _ => None,
+    };
+    r.insert(
+        "sourceIPAddress".into(),
+        json!(service
+            .map(str::to_string)
+            .unwrap_or_else(|| ctx.source_ip.to_string())),
+    );
     if !ctx.user_agent.is_empty() {
         r.insert("userAgent".into(), json!(truncate(&ctx.user_agent, 1024)));
     }
@@ -182,7 +197,10 @@ pub fn build(
     }
     r.insert("eventType".into(), json!("AwsApiCall"));
     r.insert("managementEvent".into(), json!(info.management));
-    r.insert("recipientAccountId".into(), json!(info.recipient_account));
+    r.insert("recipientAccountId".into(), json!(recipient));
+    if let Some(id) = shared_event_id {
+        r.insert("sharedEventID".into(), json!(id));
+    }
     r.insert(
         "eventCategory".into(),
         json!(if info.management {
@@ -273,11 +291,19 @@ mod tests {
             request_parameters: Some(json!({"name": "t"})),
             resources: vec![],
             recipient_account: "111111111111".into(),
+            shared_with: None,
             additional_event_data: None,
             lookup_resources: vec![],
         };
         let e = AwsError::client("TrailNotFoundException", "Unknown trail");
-        let rec = build(&ctx, &info, Err(&e), chrono::Utc::now());
+        let rec = build(
+            &ctx,
+            &info,
+            Err(&e),
+            chrono::Utc::now(),
+            "111111111111",
+            None,
+        );
         let keys: Vec<&str> = rec
             .as_object()
             .unwrap()

@@ -3,6 +3,7 @@
 //! trail as `aws:SourceArn` — so the bucket policy decides, as it does for any caller.
 
 use crate::app::App;
+use crate::audit;
 use crate::auth::Principal;
 use crate::error::AwsError;
 use crate::ids;
@@ -10,7 +11,7 @@ use crate::services::s3::acl::AclRequest;
 use crate::services::s3::objects::{
     self, ObjectAttributes, PutObjectInput, ReceivedBody, WriteConditions,
 };
-use crate::services::s3::{internal, AuthFacts, Call, ContentHeaders, ServiceSource};
+use crate::services::s3::{self, events, internal, AuthFacts, Call, ContentHeaders, ServiceSource};
 use crate::services::RequestContext;
 use md5::{Digest, Md5};
 use std::sync::Arc;
@@ -86,10 +87,38 @@ pub async fn put(app: &Arc<App>, d: Delivery<'_>) -> Result<(), AwsError> {
             if_match: None,
         },
     };
+    // The write is itself an S3 data event, recorded for the bucket owner (the loop AWS
+    // documents when a trail logs data events on its own bucket).
+    let bucket = app.store.read(|r| s3::get_bucket(r, d.bucket))?;
+    let info = events::call_info(
+        &call.ctx,
+        &events::Described {
+            operation: "PutObject",
+            bucket: Some(d.bucket),
+            key: Some(&input.key),
+            host: "",
+            query: &[],
+            bucket_owner: bucket.as_ref().map(|b| b.owner.as_str()),
+            bucket_region: bucket.as_ref().map(|b| b.region.as_str()),
+            auth: &call.auth,
+            bytes_in: size,
+            host_id: "",
+        },
+    );
     let store_blobs = app.blobs.clone();
+    let recording = app.settings.recording;
+    let clock = app.clock.clone();
     let result = app
         .store
-        .write(move |w| objects::put(&*store_blobs, w, &call, input))
+        .write(move |w| {
+            let out = objects::put(&*store_blobs, w, &call, input)?;
+            if recording {
+                for e in audit::entries(&call.ctx, &info, Ok(None), &clock) {
+                    w.append_journal(&e)?;
+                }
+            }
+            Ok::<_, AwsError>(out)
+        })
         .await;
     // A replaced body (a replayed batch overwrites its own file) or a refused one is garbage.
     let garbage = match &result {

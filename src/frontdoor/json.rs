@@ -125,6 +125,7 @@ where
             .map(|m| record::lower_camel(&Value::Object(m.clone()))),
         resources: Vec::new(),
         recipient_account: ctx.principal.account.clone(),
+        shared_with: None,
         additional_event_data: None,
         lookup_resources: Vec::new(),
     };

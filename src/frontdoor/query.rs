@@ -83,6 +83,7 @@ where
         request_parameters: sts::request_parameters(&params),
         resources: Vec::new(),
         recipient_account: ctx.principal.account.clone(),
+        shared_with: None,
         additional_event_data: None,
         lookup_resources: Vec::new(),
     };

@@ -178,3 +178,36 @@ def test_every_acknowledged_call_survives_kill_9(tmpdir_path):
         assert len(events) == len(recorded) == 200
     finally:
         s.stop()
+
+
+def test_s3_bucket_calls_are_management_events(fresh):
+    s3 = fresh.client("s3")
+    s3.create_bucket(Bucket="audited-bucket", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+    events = by_name(fresh.client("cloudtrail"), "CreateBucket")
+    assert len(events) == 1
+    ev = events[0]
+    assert ev["EventSource"] == "s3.amazonaws.com" and ev["ReadOnly"] == "false"
+    assert ev["Resources"] == [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "audited-bucket"}]
+    rec = json.loads(ev["CloudTrailEvent"])
+    assert rec["requestParameters"]["bucketName"] == "audited-bucket"
+    assert rec["requestParameters"]["Host"].startswith("127.0.0.1:")
+    assert (rec["managementEvent"], rec["eventCategory"]) == (True, "Management")
+    assert rec["resources"] == [{"accountId": MANAGEMENT, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::audited-bucket"}]
+    assert rec["additionalEventData"]["SignatureVersion"] == "SigV4"
+    assert rec["additionalEventData"]["AuthenticationMethod"] == "AuthHeader"
+    assert re.fullmatch(r"[0-9A-F]{16}", rec["requestID"])
+    # A refused S3 call is recorded with its error.
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.get_bucket_policy(Bucket="audited-bucket")
+    rec = json.loads(by_name(fresh.client("cloudtrail"), "GetBucketPolicy")[0]["CloudTrailEvent"])
+    assert rec["errorCode"] == "NoSuchBucketPolicy"
+
+
+def test_s3_object_calls_are_data_events_outside_event_history(fresh):
+    s3 = fresh.client("s3")
+    s3.create_bucket(Bucket="data-bucket", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+    s3.put_object(Bucket="data-bucket", Key="a/b.txt", Body=b"hello")
+    s3.get_object(Bucket="data-bucket", Key="a/b.txt")["Body"].read()
+    ct = fresh.client("cloudtrail")
+    assert by_name(ct, "PutObject") == [] and by_name(ct, "GetObject") == []
+    assert len(by_name(ct, "CreateBucket")) == 1

@@ -166,3 +166,27 @@ def test_exactly_once_through_repeated_kill_9(tmpdir_path):
         assert len(ids) == len(set(ids))
     finally:
         s.stop()
+
+
+def test_data_events_reach_trails_that_select_them(quick):
+    ct, s3, arn = logging_trail(quick)
+    ct.put_event_selectors(TrailName="trail-1", EventSelectors=[{
+        "ReadWriteType": "WriteOnly", "IncludeManagementEvents": False,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::{BUCKET}/data/"]}]}])
+    s3.put_object(Bucket=BUCKET, Key="data/x.txt", Body=b"x")
+    s3.put_object(Bucket=BUCKET, Key="other/y.txt", Body=b"y")
+    s3.get_object(Bucket=BUCKET, Key="data/x.txt")["Body"].read()
+    recs = wait_for(lambda: [r for _, r in delivered(s3, "AWSLogs") if r["eventName"] == "PutObject"
+                             and r["requestParameters"].get("key") == "data/x.txt"])
+    assert len(recs) == 1
+    rec = recs[0]
+    assert (rec["managementEvent"], rec["eventCategory"], rec["readOnly"]) == (False, "Data", False)
+    assert rec["resources"] == [
+        {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{BUCKET}/data/x.txt"},
+        {"accountId": MANAGEMENT, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{BUCKET}"},
+    ]
+    time.sleep(1)
+    names = [(r["eventName"], r["requestParameters"].get("key") if r.get("requestParameters") else None)
+             for _, r in delivered(s3, "AWSLogs")]
+    assert ("PutObject", "other/y.txt") not in names
+    assert ("GetObject", "data/x.txt") not in names

@@ -11,11 +11,13 @@ mod request;
 use super::body::ResponseBody;
 use super::{context, refusal, Served};
 use crate::app::App;
+use crate::audit::{self, CallInfo};
 use crate::auth::{AuthType, Authenticated, Request};
 use crate::error::AwsError;
 use crate::ids;
 use crate::services::s3::acl::{AclRequest, Permission};
 use crate::services::s3::checksums::Algorithm;
+use crate::services::s3::events;
 use crate::services::s3::objects::{
     self, CopyObjectInput, GetObjectInput, ObjectAttributes, PutObjectInput, ReadConditions,
     WriteConditions,
@@ -25,6 +27,7 @@ use crate::services::s3::{
     acl, buckets, check_key, http_time, internal, invalid_argument, invalid_request, listing,
     multipart, policy, xml_time, AuthFacts, Call, ContentHeaders, MAX_METADATA,
 };
+use crate::services::RequestContext;
 use crate::store::Writer;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -34,6 +37,7 @@ use http_body::Body;
 use http_body_util::BodyExt;
 use request::{Op, S3Request};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use render::error;
@@ -161,23 +165,109 @@ async fn handle(
     let op = request::route(&req)?;
     served.operation = op.name().to_string();
     let call = call_of(app, parts, &authenticated, &served.request_id, peer);
+    let rec = Arc::new(recorder(app, parts, &req, op.name(), &call)?);
     let ops = Ops {
         app,
+        rec: rec.clone(),
         req: &req,
         call,
         chunks: authenticated.chunks.clone(),
         request_id: served.request_id.clone(),
     };
-    ops.dispatch(op, body).await
+    let result = ops.dispatch(op, body).await;
+    if app.settings.recording && !rec.done.load(Ordering::Acquire) {
+        let entries = audit::entries(
+            &rec.ctx,
+            &rec.info,
+            result.as_ref().map(|_| None),
+            &app.clock,
+        );
+        app.store
+            .write(move |w| {
+                for e in &entries {
+                    w.append_journal(e)?;
+                }
+                Ok::<(), AwsError>(())
+            })
+            .await?;
+    }
+    result
 }
 
-/// Runs an operation in a store transaction.
+/// Describes the call for its record; the bucket's owner gets a copy of a call another account
+/// made, and the bucket's region is the record's.
+fn recorder(
+    app: &App,
+    parts: &Parts,
+    req: &S3Request,
+    operation: &str,
+    call: &Call,
+) -> Result<Recorder, AwsError> {
+    let bucket = match req.bucket.as_deref() {
+        Some(b) => app.store.read(|r| crate::services::s3::get_bucket(r, b))?,
+        None => None,
+    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let bytes_in = header("x-amz-decoded-content-length")
+        .or_else(|| header("content-length"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let host_id = ids::s3_host_id();
+    let info = events::call_info(
+        &call.ctx,
+        &events::Described {
+            operation,
+            bucket: req.bucket.as_deref(),
+            key: req.key.as_deref(),
+            host: header("host").unwrap_or(""),
+            query: &req.query,
+            bucket_owner: bucket.as_ref().map(|b| b.owner.as_str()),
+            bucket_region: bucket.as_ref().map(|b| b.region.as_str()),
+            auth: &call.auth,
+            bytes_in,
+            host_id: &host_id,
+        },
+    );
+    Ok(Recorder {
+        ctx: call.ctx.clone(),
+        info,
+        done: AtomicBool::new(false),
+    })
+}
+
+/// The CloudTrail record of one S3 call. A call that changes state gets it in the transaction
+/// that commits the change; any other call (a read, a refusal) after it ran.
+struct Recorder {
+    ctx: RequestContext,
+    info: CallInfo,
+    done: AtomicBool,
+}
+
+/// Runs an operation in a store transaction. With a recorder, a successful operation's record
+/// is appended in the same commit.
 async fn tx<T: Send + 'static>(
     app: &Arc<App>,
+    rec: Option<Arc<Recorder>>,
     f: impl FnOnce(&App, &mut dyn Writer) -> Result<T, AwsError> + Send + 'static,
 ) -> Result<T, AwsError> {
     let a = app.clone();
-    app.store.write(move |w| f(&a, w)).await
+    let inside = rec.clone().filter(|_| app.settings.recording);
+    let out = app
+        .store
+        .write(move |w| {
+            let out = f(&a, w)?;
+            if let Some(rec) = &inside {
+                for e in audit::entries(&rec.ctx, &rec.info, Ok(None), &a.clock) {
+                    w.append_journal(&e)?;
+                }
+            }
+            Ok(out)
+        })
+        .await;
+    if let (Ok(_), Some(rec)) = (&out, rec) {
+        rec.done.store(true, Ordering::Release);
+    }
+    out
 }
 
 /// Removes blobs off the async threads, without waiting.
@@ -200,12 +290,13 @@ fn discard(app: &Arc<App>, ids: Vec<String>) {
 /// On success the garbage is removed; on failure the new blob is.
 async fn commit<T: Send + 'static>(
     app: &Arc<App>,
+    rec: Option<Arc<Recorder>>,
     new_blob: Option<String>,
     f: impl FnOnce(&App, &mut dyn Writer) -> Result<(T, Vec<String>), AwsError> + Send + 'static,
 ) -> Result<T, AwsError> {
     let app = app.clone();
     tokio::spawn(async move {
-        let result = tx(&app, f).await;
+        let result = tx(&app, rec, f).await;
         match result {
             Ok((out, garbage)) => {
                 discard(&app, garbage);
@@ -226,11 +317,12 @@ async fn tx_read<T: Send + 'static>(
     app: &Arc<App>,
     f: impl FnOnce(&App, &dyn crate::store::Reader) -> Result<T, AwsError> + Send + 'static,
 ) -> Result<T, AwsError> {
-    tx(app, move |a, w| f(a, &*w)).await
+    tx(app, None, move |a, w| f(a, &*w)).await
 }
 
 struct Ops<'a> {
     app: &'a Arc<App>,
+    rec: Arc<Recorder>,
     req: &'a S3Request<'a>,
     call: Call,
     chunks: Option<crate::auth::sigv4::ChunkMode>,
@@ -285,7 +377,10 @@ impl Ops<'_> {
             Op::CreateBucket => self.create_bucket(body).await,
             Op::DeleteBucket => {
                 let (call, b) = (self.call.clone(), self.bucket());
-                tx(self.app, move |_, w| buckets::delete(w, &call, &b)).await?;
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    buckets::delete(w, &call, &b)
+                })
+                .await?;
                 Ok(self.ok(204))
             }
             Op::HeadBucket => {
@@ -316,7 +411,7 @@ impl Ops<'_> {
             Op::PutBucketAcl => {
                 let acl_req = self.acl_request(body).await?;
                 let (call, b) = (self.call.clone(), self.bucket());
-                tx(self.app, move |_, w| {
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
                     acl::put_bucket_acl(w, &call, &b, &acl_req)
                 })
                 .await?;
@@ -331,7 +426,7 @@ impl Ops<'_> {
             Op::PutObjectAcl => {
                 let acl_req = self.acl_request(body).await?;
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
-                tx(self.app, move |_, w| {
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
                     acl::put_object_acl(w, &call, &b, &k, &acl_req)
                 })
                 .await?;
@@ -348,12 +443,18 @@ impl Ops<'_> {
             Op::PutBucketPolicy => {
                 let text = self.small_body(body, 1024 * 1024).await?;
                 let (call, b) = (self.call.clone(), self.bucket());
-                tx(self.app, move |_, w| policy::put(w, &call, &b, &text)).await?;
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    policy::put(w, &call, &b, &text)
+                })
+                .await?;
                 Ok(self.ok(204))
             }
             Op::DeleteBucketPolicy => {
                 let (call, b) = (self.call.clone(), self.bucket());
-                tx(self.app, move |_, w| policy::delete(w, &call, &b)).await?;
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    policy::delete(w, &call, &b)
+                })
+                .await?;
                 Ok(self.ok(204))
             }
             Op::GetBucketOwnershipControls => {
@@ -368,7 +469,7 @@ impl Ops<'_> {
             Op::PutBucketOwnershipControls => {
                 let doc = self.xml_body(body).await?;
                 let (call, b) = (self.call.clone(), self.bucket());
-                tx(self.app, move |_, w| {
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
                     buckets::put_ownership(w, &call, &b, &doc)
                 })
                 .await?;
@@ -376,7 +477,7 @@ impl Ops<'_> {
             }
             Op::DeleteBucketOwnershipControls => {
                 let (call, b) = (self.call.clone(), self.bucket());
-                tx(self.app, move |_, w| {
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
                     buckets::delete_ownership(w, &call, &b)
                 })
                 .await?;
@@ -391,7 +492,7 @@ impl Ops<'_> {
             Op::DeleteObject => {
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
                 check_key(&k)?;
-                commit(self.app, None, move |_, w| {
+                commit(self.app, Some(self.rec.clone()), None, move |_, w| {
                     let out = objects::delete(w, &call, &b, &k)?;
                     Ok(((), out.garbage))
                 })
@@ -405,7 +506,7 @@ impl Ops<'_> {
             Op::AbortMultipartUpload => {
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
                 let id = self.req.q("uploadId").unwrap_or_default().to_string();
-                commit(self.app, None, move |_, w| {
+                commit(self.app, Some(self.rec.clone()), None, move |_, w| {
                     let garbage = multipart::abort(w, &call, &b, &k, &id)?;
                     Ok(((), garbage))
                 })
@@ -492,7 +593,10 @@ impl Ops<'_> {
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         };
         let call = self.call.clone();
-        let out = tx(self.app, move |_, w| buckets::create(w, &call, &input)).await?;
+        let out = tx(self.app, Some(self.rec.clone()), move |_, w| {
+            buckets::create(w, &call, &input)
+        })
+        .await?;
         Ok(render::builder(200, &self.request_id)
             .header(http::header::LOCATION, out.location)
             .body(crate::frontdoor::body::empty())
@@ -552,11 +656,16 @@ impl Ops<'_> {
                 if_match: self.req.header("if-match"),
             },
         };
-        let out = commit(self.app, received.blob.clone(), move |a, w| {
-            let out = objects::put(&*a.blobs, w, &call, input)?;
-            let garbage = out.garbage.clone();
-            Ok((out, garbage))
-        })
+        let out = commit(
+            self.app,
+            Some(self.rec.clone()),
+            received.blob.clone(),
+            move |a, w| {
+                let out = objects::put(&*a.blobs, w, &call, input)?;
+                let garbage = out.garbage.clone();
+                Ok((out, garbage))
+            },
+        )
         .await?;
         let mut b = render::builder(200, &self.request_id)
             .header(http::header::ETAG, out.etag)
@@ -596,7 +705,7 @@ impl Ops<'_> {
         };
         let part_number = input.part_number;
         let call = self.call.clone();
-        let out = tx(self.app, move |a, w| {
+        let out = tx(self.app, Some(self.rec.clone()), move |a, w| {
             objects::get(&*a.blobs, w, &call, &input)
         })
         .await?;
@@ -688,7 +797,7 @@ impl Ops<'_> {
             quiet,
         };
         let call = self.call.clone();
-        let out = commit(self.app, None, move |_, w| {
+        let out = commit(self.app, Some(self.rec.clone()), None, move |_, w| {
             let out = objects::delete_objects(w, &call, &input)?;
             let garbage = out.garbage.clone();
             Ok((out, garbage))
@@ -745,14 +854,14 @@ impl Ops<'_> {
         };
         // The source is opened inside a transaction, like every read of a body.
         let (call, input2) = (self.call.clone(), input.clone());
-        let source = tx(self.app, move |a, w| {
+        let source = tx(self.app, None, move |a, w| {
             objects::copy_prepare(&*a.blobs, w, &call, &input2)
         })
         .await?;
         let (source_object, received) = objects::copy_bytes(self.app.blobs.clone(), source).await?;
         let call = self.call.clone();
         let new_blob = received.blob.clone();
-        let out = commit(self.app, new_blob, move |a, w| {
+        let out = commit(self.app, Some(self.rec.clone()), new_blob, move |a, w| {
             let out = objects::copy_commit(&*a.blobs, w, &call, &input, &source_object, &received)?;
             let garbage = out.garbage.clone();
             Ok((out, garbage))
@@ -779,7 +888,10 @@ impl Ops<'_> {
             checksum_type: self.req.header("x-amz-checksum-type"),
         };
         let call = self.call.clone();
-        let out = tx(self.app, move |_, w| multipart::create(w, &call, &input)).await?;
+        let out = tx(self.app, Some(self.rec.clone()), move |_, w| {
+            multipart::create(w, &call, &input)
+        })
+        .await?;
         let mut w = XmlWriter::document("InitiateMultipartUploadResult");
         w.elem("Bucket", &self.bucket())
             .elem("Key", &self.key())
@@ -818,11 +930,16 @@ impl Ops<'_> {
             part_number: part,
             body: received.clone(),
         };
-        let out = commit(self.app, received.blob.clone(), move |a, w| {
-            let out = multipart::upload_part(&*a.blobs, w, &call, input)?;
-            let garbage = out.garbage.clone();
-            Ok((out, garbage))
-        })
+        let out = commit(
+            self.app,
+            Some(self.rec.clone()),
+            received.blob.clone(),
+            move |a, w| {
+                let out = multipart::upload_part(&*a.blobs, w, &call, input)?;
+                let garbage = out.garbage.clone();
+                Ok((out, garbage))
+            },
+        )
         .await?;
         let mut b = render::builder(200, &self.request_id)
             .header(http::header::ETAG, out.etag)
@@ -871,7 +988,7 @@ impl Ops<'_> {
             source_conditions: copy_source_conditions(self.req),
         };
         let (call, i2) = (self.call.clone(), input.clone());
-        let source = tx(self.app, move |a, w| {
+        let source = tx(self.app, None, move |a, w| {
             multipart::part_copy_prepare(&*a.blobs, w, &call, &i2)
         })
         .await?;
@@ -884,11 +1001,16 @@ impl Ops<'_> {
             part_number: input.part_number,
             body: received.clone(),
         };
-        let out = commit(self.app, received.blob.clone(), move |a, w| {
-            let out = multipart::upload_part(&*a.blobs, w, &call, part)?;
-            let garbage = out.garbage.clone();
-            Ok((out, garbage))
-        })
+        let out = commit(
+            self.app,
+            Some(self.rec.clone()),
+            received.blob.clone(),
+            move |a, w| {
+                let out = multipart::upload_part(&*a.blobs, w, &call, part)?;
+                let garbage = out.garbage.clone();
+                Ok((out, garbage))
+            },
+        )
         .await?;
         let mut w = XmlWriter::document("CopyPartResult");
         w.elem("ETag", &out.etag)
@@ -917,7 +1039,7 @@ impl Ops<'_> {
             },
         };
         let call = self.call.clone();
-        let out = commit(self.app, None, move |a, w| {
+        let out = commit(self.app, Some(self.rec.clone()), None, move |a, w| {
             let out = multipart::complete(&*a.blobs, w, &call, &input)?;
             let garbage = out.garbage.clone();
             Ok((out, garbage))

@@ -19,6 +19,7 @@ pub mod acl;
 pub mod authorize;
 pub mod buckets;
 pub mod checksums;
+pub mod events;
 pub mod listing;
 pub mod multipart;
 pub mod objects;
