@@ -127,7 +127,10 @@ where
         recipient_account: ctx.principal.account.clone(),
         shared_with: None,
         additional_event_data: None,
-        lookup_resources: Vec::new(),
+        lookup_resources: match (service, &input) {
+            (JsonService::CloudTrail, Ok(i)) => cloudtrail::lookup_resources(&ctx, i),
+            _ => Vec::new(),
+        },
     };
     if op == "LookupEvents" {
         // Read-your-writes: what was committed before this call is in the history it reads.

@@ -211,3 +211,18 @@ def test_s3_object_calls_are_data_events_outside_event_history(fresh):
     ct = fresh.client("cloudtrail")
     assert by_name(ct, "PutObject") == [] and by_name(ct, "GetObject") == []
     assert len(by_name(ct, "CreateBucket")) == 1
+
+
+def test_trail_calls_name_their_resources(fresh):
+    ct = fresh.client("cloudtrail")
+    with pytest.raises(botocore.exceptions.ClientError):
+        ct.create_trail(Name="named-trail", S3BucketName="missing-bucket-x")
+    ev = by_name(ct, "CreateTrail")[0]
+    assert ev["Resources"] == [
+        {"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": f"arn:aws:cloudtrail:us-east-2:{MANAGEMENT}:trail/named-trail"},
+        {"ResourceType": "AWS::S3::Bucket", "ResourceName": "missing-bucket-x"},
+    ]
+    found = lookup(ct, LookupAttributes=[{"AttributeKey": "ResourceType", "AttributeValue": "AWS::CloudTrail::Trail"}])
+    assert [e["EventName"] for e in found] == ["CreateTrail"]
+    rec = json.loads(ev["CloudTrailEvent"])
+    assert rec["errorCode"] == "S3BucketDoesNotExistException"

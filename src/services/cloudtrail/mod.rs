@@ -70,3 +70,22 @@ pub fn timestamp(v: &Value) -> Option<f64> {
         _ => None,
     }
 }
+
+/// What LookupEvents shows as a call's `Resources`: the trail it names, and a bucket it points
+/// at.
+pub fn lookup_resources(ctx: &RequestContext, input: &JsonInput) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(name) = ["Name", "TrailName"]
+        .iter()
+        .find_map(|m| input.get(*m).and_then(Value::as_str))
+    {
+        out.push((
+            "AWS::CloudTrail::Trail".to_string(),
+            trails::arn_of(name, ctx),
+        ));
+    }
+    if let Some(bucket) = input.get("S3BucketName").and_then(Value::as_str) {
+        out.push(("AWS::S3::Bucket".to_string(), bucket.to_string()));
+    }
+    out
+}
