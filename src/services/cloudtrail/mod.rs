@@ -3,7 +3,9 @@
 //! NotImplemented.
 
 pub mod bucket;
+pub mod checks;
 pub mod delegated;
+pub mod describe;
 mod input;
 pub mod logging;
 pub mod lookup;
@@ -34,9 +36,9 @@ pub fn call(
         "CreateTrail" => trails::create_trail(w, ctx, input),
         "UpdateTrail" => trails::update_trail(w, ctx, input),
         "DeleteTrail" => trails::delete_trail(w, ctx, input),
-        "GetTrail" => trails::get_trail(w, ctx, input),
-        "DescribeTrails" => trails::describe_trails(w, ctx, input),
-        "ListTrails" => trails::list_trails(w, ctx, input),
+        "GetTrail" => describe::get_trail(w, ctx, input),
+        "DescribeTrails" => describe::describe_trails(w, ctx, input),
+        "ListTrails" => describe::list_trails(w, ctx, input),
         "StartLogging" => logging::start_logging(w, ctx, input),
         "StopLogging" => logging::stop_logging(w, ctx, input),
         "GetTrailStatus" => logging::get_trail_status(w, ctx, input),
@@ -81,7 +83,11 @@ pub fn lookup_resources(ctx: &RequestContext, input: &JsonInput) -> Vec<(String,
     {
         out.push((
             "AWS::CloudTrail::Trail".to_string(),
-            trails::arn_of(name, ctx),
+            if name.starts_with("arn:") {
+                name.to_string()
+            } else {
+                names::trail_arn(&ctx.region, &ctx.principal.account, name)
+            },
         ));
     }
     if let Some(bucket) = input.get("S3BucketName").and_then(Value::as_str) {

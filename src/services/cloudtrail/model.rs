@@ -29,6 +29,14 @@ pub struct Trail {
     pub cloudwatch_logs_role_arn: Option<String>,
     pub kms_key_id: Option<String>,
     pub is_organization_trail: bool,
+    /// The organization an organization trail was made for. It covers that organization only
+    /// while its owner manages it with CloudTrail's trusted access on (see `resolve::effective`).
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// When it became an organization trail (epoch milliseconds): trusted access turned off
+    /// and on again since then does not make it one again.
+    #[serde(default)]
+    pub org_since: Option<i64>,
     pub has_custom_event_selectors: bool,
     /// Basic selectors as the API shapes them (None while advanced ones are in use).
     pub event_selectors: Option<Value>,
@@ -189,6 +197,11 @@ pub struct DeliveryStatus {
 
 pub fn status_key(trail_arn: &str, region: &str) -> Vec<u8> {
     format!("{trail_arn}\0{region}").into_bytes()
+}
+
+/// Every region's status row of one trail.
+pub fn status_prefix(trail_arn: &str) -> Vec<u8> {
+    format!("{trail_arn}\0").into_bytes()
 }
 
 impl Trail {

@@ -27,6 +27,12 @@ pub fn trusted_access(r: &dyn Reader, org: &OrgInfo) -> Result<bool, AwsError> {
     Ok(view::is_trusted(r, &org.id, SERVICE_PRINCIPAL)?)
 }
 
+/// Since when (epoch milliseconds) CloudTrail has had trusted access to the organization, if
+/// it has it now.
+pub fn trusted_since(r: &dyn Reader, org: &OrgInfo) -> Result<Option<i64>, AwsError> {
+    Ok(view::trusted_since(r, &org.id, SERVICE_PRINCIPAL)?)
+}
+
 /// Whether the account is a registered delegated administrator for CloudTrail.
 pub fn is_delegated_admin(r: &dyn Reader, account: &str) -> Result<bool, AwsError> {
     Ok(view::is_delegated_admin(r, account, SERVICE_PRINCIPAL)?)

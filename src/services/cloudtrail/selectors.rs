@@ -1,6 +1,7 @@
 //! PutEventSelectors / GetEventSelectors, PutInsightSelectors / GetInsightSelectors
 //! (spec cloudtrail.md §5.1, §5.3).
 
+use super::checks::check_bucket;
 use super::input::{opt_list, opt_str};
 use super::model::TRAILS;
 use super::resolve;
@@ -135,6 +136,16 @@ const FIELDS: &[&str] = &[
     "vpcEndpointId",
 ];
 
+/// `AWS::<Service>::<Resource>`, the form of every data event resource type.
+fn resource_type_ok(v: &str) -> bool {
+    let p: Vec<&str> = v.split("::").collect();
+    p.len() == 3
+        && p[0] == "AWS"
+        && p[1..]
+            .iter()
+            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 fn advanced(list: &[Value]) -> Result<Value, AwsError> {
     let mut total = 0;
     let mut out = Vec::new();
@@ -182,6 +193,11 @@ fn advanced(list: &[Value]) -> Result<Value, AwsError> {
                         }
                     }
                     category = values.first().cloned();
+                }
+                if field == "resources.type" {
+                    if let Some(v) = values.iter().find(|v| !resource_type_ok(v)) {
+                        return Err(invalid(format!("Invalid resources.type value: {v}")));
+                    }
                 }
                 if field == "readOnly" && values.iter().any(|v| v != "true" && v != "false") {
                     return Err(invalid("readOnly accepts only true or false."));
@@ -357,10 +373,19 @@ pub fn put_insight_selectors(
         let mut m = Map::new();
         m.insert("InsightType".into(), json!(kind));
         if let Some(c) = s.get("EventCategories") {
+            let ok = c.as_array().is_some_and(|a| {
+                a.iter()
+                    .all(|v| matches!(v.as_str(), Some("Management" | "Data")))
+            });
+            if !ok {
+                return Err(bad(format!("Invalid EventCategories for {kind}.")));
+            }
             m.insert("EventCategories".into(), c.clone());
         }
         shaped.push(Value::Object(m));
     }
+    // Insights files go to the trail's bucket: it must still take them.
+    check_bucket(w, ctx, &t)?;
     t.insight_selectors = Some(Value::Array(shaped.clone()));
     w.put_json(TRAILS, &t.key(), &t)?;
     Ok(json!({"TrailARN": t.arn(), "InsightSelectors": shaped}))

@@ -6,7 +6,7 @@ use super::names::parse_trail_arn;
 use super::resolve::{self, Seen};
 use crate::error::AwsError;
 use crate::services::{JsonInput, RequestContext};
-use crate::store::{ReaderExt, Writer, WriterExt};
+use crate::store::{Writer, WriterExt};
 use serde_json::{json, Map, Value};
 
 pub const TAGS_PER_TRAIL: usize = 50;
@@ -49,7 +49,22 @@ pub fn parse_tags(list: &[Value]) -> Result<Vec<Tag>, AwsError> {
     Ok(out)
 }
 
-/// A tag target: a trail ARN in the current region.
+fn unsupported(id: &str) -> AwsError {
+    AwsError::client(
+        "ResourceTypeNotSupportedException",
+        format!("Resource type not supported: {id}"),
+    )
+}
+
+fn resource_not_found(id: &str) -> AwsError {
+    AwsError::client(
+        "ResourceNotFoundException",
+        format!("Resource not found: {id}"),
+    )
+}
+
+/// A tag target: a trail ARN of the current region (§3.11). `change`: AddTags / RemoveTags,
+/// which a member account may not do to an organization trail (a delegated administrator may).
 fn target(
     w: &mut dyn Writer,
     ctx: &RequestContext,
@@ -63,17 +78,8 @@ fn target(
         ));
     }
     let parts: Vec<&str> = id.splitn(6, ':').collect();
-    if parts.len() == 6 && parts[2] != "cloudtrail" {
-        return Err(AwsError::client(
-            "ResourceTypeNotSupportedException",
-            format!("Resource type not supported: {id}"),
-        ));
-    }
-    if parts.len() == 6 && parts[2] == "cloudtrail" && !parts[5].starts_with("trail/") {
-        return Err(AwsError::client(
-            "ResourceTypeNotSupportedException",
-            format!("Resource type not supported: {id}"),
-        ));
+    if parts.len() == 6 && (parts[2] != "cloudtrail" || !parts[5].starts_with("trail/")) {
+        return Err(unsupported(id));
     }
     let arn = parse_trail_arn(id)?;
     if arn.region != ctx.region {
@@ -85,22 +91,22 @@ fn target(
             ),
         ));
     }
-    let key = super::model::key(&arn.account, &arn.region, &arn.name);
-    let found = w.get_json::<Trail>(TRAILS, &key)?;
-    let Some(t) = found else {
-        return Err(AwsError::client(
-            "ResourceNotFoundException",
-            format!("Resource not found: {id}"),
-        ));
+    let account = &ctx.principal.account;
+    let found = resolve::get(w, &arn.account, &arn.region, &arn.name)?;
+    let seen = match &found {
+        Some(t) => resolve::seen(w, t, account, &ctx.region)?,
+        None => None,
     };
-    match resolve::seen(w, &t, &ctx.principal.account, &ctx.region)? {
-        Some(Seen::Home) => Ok(t),
-        Some(Seen::Organization) if change => Err(resolve::not_management()),
-        Some(_) => Ok(t),
-        None => Err(AwsError::client(
-            "ResourceNotFoundException",
-            format!("Resource not found: {id}"),
-        )),
+    match (found, seen) {
+        (Some(t), Some(Seen::Organization)) => {
+            if change && !resolve::may_manage_organization_trail(w, account)? {
+                return Err(resolve::not_management());
+            }
+            Ok(t)
+        }
+        (Some(t), Some(_)) => Ok(t),
+        _ if !resolve::reachable(w, account, &arn.account)? => Err(resolve::wrong_account(account)),
+        _ => Err(resource_not_found(id)),
     }
 }
 

@@ -111,6 +111,20 @@ pub fn is_trusted(r: &dyn Reader, org_id: &str, service_principal: &str) -> Stor
     .is_some())
 }
 
+/// Since when (epoch milliseconds) `service_principal` has had trusted access to `org_id`, if
+/// it has it now.
+pub fn trusted_since(
+    r: &dyn Reader,
+    org_id: &str,
+    service_principal: &str,
+) -> StoreResult<Option<i64>> {
+    Ok(r.get_json::<Enabled>(
+        model::SERVICE_ACCESS,
+        &model::key(&[org_id, service_principal]),
+    )?
+    .map(|e| e.since_ms))
+}
+
 /// The service principals with trusted access to `org_id`.
 pub fn trusted_services(r: &dyn Reader, org_id: &str) -> StoreResult<Vec<String>> {
     Ok(
