@@ -986,3 +986,21 @@ def test_tags(fresh):
     ct.delete_trail(Name="tagged")
     ct.create_trail(Name="tagged", S3BucketName="my-bucket")
     assert ct.list_tags(ResourceIdList=[arn("tagged")])["ResourceTagList"][0]["TagsList"] == []
+
+
+def test_organization_trails_revert_when_the_organization_goes(fresh):
+    org_id = organization(fresh)
+    org_bucket(fresh, org_id)
+    ct = cloudtrail(fresh)
+    ct.create_trail(Name="org-trail", S3BucketName="org-bucket", IsOrganizationTrail=True)
+    orgs = fresh.client("organizations")
+    orgs.delete_organization()
+    assert ct.get_trail(Name="org-trail")["Trail"]["IsOrganizationTrail"] is False
+    # A new organization is not the one the trail was made for.
+    new_id = organization(fresh)
+    member = new_account(fresh, "Member")
+    assert ct.describe_trails()["trailList"][0]["IsOrganizationTrail"] is False
+    assert cloudtrail(fresh, member).describe_trails()["trailList"] == []
+    set_policy(fresh, "org-bucket", policy("org-bucket", roots=(MANAGEMENT, new_id), source_arn=arn("org-trail")))
+    assert ct.update_trail(Name="org-trail", IsOrganizationTrail=True)["IsOrganizationTrail"] is True
+    assert [t["Name"] for t in cloudtrail(fresh, member).describe_trails()["trailList"]] == ["org-trail"]
