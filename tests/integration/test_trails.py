@@ -108,6 +108,15 @@ def org_bucket(server, org_id, name="org-bucket", trail="org-trail"):
     return bucket(server, name, policy(name, roots=(MANAGEMENT, org_id), source_arn=arn(trail)))
 
 
+def wire(client):
+    """The raw JSON body of each response `client` receives (botocore drops members its model
+    does not know, so only the wire shows extra ones)."""
+    bodies = []
+    client.meta.events.register("after-call.cloudtrail", lambda http_response, **_: bodies.append(
+        json.loads(http_response.content)))
+    return bodies
+
+
 def ordered(stdout):
     """CLI JSON output as (key, value) pairs in the order printed."""
     return json.loads(stdout, object_pairs_hook=lambda pairs: [list(p) for p in pairs])
@@ -559,6 +568,14 @@ def test_members_see_organization_trails_and_cannot_change_them(fresh):
         "IsOrganizationTrail": True,
     }
     assert ct.describe_trails()["trailList"] == [expected]
+    raw = wire(ct)
+    ct.get_trail(Name="org-trail")
+    ct.get_trail_status(Name="org-trail")
+    ct.update_trail(Name="org-trail")
+    assert raw == [{"Trail": expected}, NEVER_STARTED, {
+        "Name": "org-trail", "S3BucketName": "org-bucket", "IncludeGlobalServiceEvents": True,
+        "IsMultiRegionTrail": True, "TrailARN": arn("org-trail"), "LogFileValidationEnabled": True,
+        "IsOrganizationTrail": True}]
     for region in (REGION, "eu-west-1"):
         m = cloudtrail(fresh, member, region=region)
         assert m.describe_trails()["trailList"] == [expected]
@@ -969,3 +986,21 @@ def test_tags(fresh):
     ct.delete_trail(Name="tagged")
     ct.create_trail(Name="tagged", S3BucketName="my-bucket")
     assert ct.list_tags(ResourceIdList=[arn("tagged")])["ResourceTagList"][0]["TagsList"] == []
+
+
+def test_organization_trails_revert_when_the_organization_goes(fresh):
+    org_id = organization(fresh)
+    org_bucket(fresh, org_id)
+    ct = cloudtrail(fresh)
+    ct.create_trail(Name="org-trail", S3BucketName="org-bucket", IsOrganizationTrail=True)
+    orgs = fresh.client("organizations")
+    orgs.delete_organization()
+    assert ct.get_trail(Name="org-trail")["Trail"]["IsOrganizationTrail"] is False
+    # A new organization is not the one the trail was made for.
+    new_id = organization(fresh)
+    member = new_account(fresh, "Member")
+    assert ct.describe_trails()["trailList"][0]["IsOrganizationTrail"] is False
+    assert cloudtrail(fresh, member).describe_trails()["trailList"] == []
+    set_policy(fresh, "org-bucket", policy("org-bucket", roots=(MANAGEMENT, new_id), source_arn=arn("org-trail")))
+    assert ct.update_trail(Name="org-trail", IsOrganizationTrail=True)["IsOrganizationTrail"] is True
+    assert [t["Name"] for t in cloudtrail(fresh, member).describe_trails()["trailList"]] == ["org-trail"]

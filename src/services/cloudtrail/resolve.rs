@@ -41,6 +41,16 @@ pub fn owned(r: &dyn Reader, owner: &str) -> Result<Vec<Trail>, AwsError> {
         .collect()
 }
 
+/// Every trail of every account, as it stands now: what delivery and digests should read
+/// instead of the raw table, so a trail that stopped being an organization trail stops
+/// covering the organization at once.
+pub fn all(r: &dyn Reader) -> Result<Vec<Trail>, AwsError> {
+    r.scan_prefix_json::<Trail>(TRAILS, b"", usize::MAX)?
+        .into_iter()
+        .map(|(_, t)| effective(r, t))
+        .collect()
+}
+
 /// One trail by owner, home region and name.
 pub fn get(
     r: &dyn Reader,
