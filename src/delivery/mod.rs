@@ -16,13 +16,13 @@ pub mod write;
 use crate::app::App;
 use crate::audit::journal;
 use crate::error::AwsError;
-use crate::services::cloudtrail::model::{status_key, DeliveryStatus, Trail, STATUS, TRAILS};
+use crate::services::cloudtrail::model::{status_key, DeliveryStatus, Trail, STATUS};
+use crate::services::cloudtrail::resolve;
 use crate::services::organizations::view;
 use crate::services::s3::ServiceSource;
 use crate::store::{Reader, ReaderExt, Table, WriterExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,25 +57,12 @@ pub async fn run(app: Arc<App>) {
     }
 }
 
-fn all_trails(r: &dyn Reader) -> Result<Vec<Trail>, AwsError> {
-    Ok(r.scan(
-        TRAILS,
-        Bound::Unbounded,
-        Bound::Unbounded,
-        usize::MAX,
-        false,
-    )?
-    .into_iter()
-    .filter_map(|(_, v)| serde_json::from_slice(&v).ok())
-    .collect())
-}
-
-/// Delivers what every trail has pending or newly covered. Public so tests and shutdown can
-/// force a cycle.
+/// Delivers what every trail has pending or newly covered. Trails are read as CloudTrail sees
+/// them now: an organization trail whose organization went away is a plain trail again.
 pub async fn cycle(app: &Arc<App>) -> Result<(), AwsError> {
     let (trails, head) = app.store.read(|r| {
         Ok((
-            all_trails(r).map_err(|e| crate::store::StoreError::Backend(e.to_string()))?,
+            resolve::all(r).map_err(|e| crate::store::StoreError::Backend(e.to_string()))?,
             r.journal_head()?,
         ))
     })?;
