@@ -7,6 +7,8 @@ use crate::policy::{
     self, Authorization, Caller, Context, Decision, Policy, PolicyKind, PrincipalType,
 };
 use crate::store::Reader;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub fn caller(p: &Principal) -> Caller {
     let account = (!p.account.is_empty()).then(|| p.account.clone());
@@ -59,6 +61,24 @@ pub fn caller(p: &Principal) -> Caller {
     }
 }
 
+/// Parsed identity policies by their text. Every call asks about its caller's policies; there
+/// are few distinct texts, and parsing one costs more than the rest of a small call.
+fn identity_policy(text: &str) -> Option<Arc<Policy>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Policy>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().expect("policy cache").get(text) {
+        return Some(p.clone());
+    }
+    let parsed = Arc::new(Policy::parse(text, &PolicyKind::Identity).ok()?);
+    let mut map = cache.lock().expect("policy cache");
+    // Bounded: a flood of distinct policies only costs re-parsing.
+    if map.len() >= 1024 {
+        map.clear();
+    }
+    map.insert(text.to_string(), parsed.clone());
+    Some(parsed)
+}
+
 /// Whether `principal` may perform `action` on `resource`, given the resource's own policy
 /// (bucket policy, trust policy) and owner.
 pub fn decide(
@@ -71,11 +91,8 @@ pub fn decide(
     context: &Context,
 ) -> Result<Decision, AwsError> {
     let texts = directory::identity_policies(r, principal)?;
-    let parsed: Vec<Policy> = texts
-        .iter()
-        .filter_map(|t| Policy::parse(t, &PolicyKind::Identity).ok())
-        .collect();
-    let refs: Vec<&Policy> = parsed.iter().collect();
+    let parsed: Vec<Arc<Policy>> = texts.iter().filter_map(|t| identity_policy(t)).collect();
+    let refs: Vec<&Policy> = parsed.iter().map(|p| p.as_ref()).collect();
     let c = caller(principal);
     let req = policy::Request {
         caller: &c,
