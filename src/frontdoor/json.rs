@@ -1,12 +1,11 @@
 //! awsJson1.1 (CloudTrail, Organizations): `POST /`, `X-Amz-Target`, JSON in and out.
 
-use super::body::{full, read_limited, BodyError, ResponseBody};
+use super::body::{full, ResponseBody};
 use super::refusal;
 use super::route::JsonService;
-use super::{context, Served};
+use super::{context, read_and_authenticate, Served};
 use crate::app::App;
 use crate::audit::{self, history, record, CallInfo};
-use crate::auth::{sigv4, Request};
 use crate::error::AwsError;
 use crate::ids;
 use crate::services::{catalog, cloudtrail, organizations};
@@ -73,27 +72,16 @@ where
     if service == JsonService::Unknown {
         return Err(AwsError::client("UnknownOperationException", ""));
     }
-    let bytes = read_limited(&parts.headers, body, app.settings.max_request_body)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge => AwsError::new(
-                413,
-                "RequestEntityTooLargeException",
-                "Request body is too large",
-            ),
-            BodyError::Broken(m) => AwsError::client("SerializationException", m),
-        })?;
-    let hash = sigv4::sha256_hex(&bytes);
-    let authenticated = app
-        .auth
-        .authenticate(&Request {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body_sha256: Some(&hash),
-            s3: false,
-        })
-        .map_err(|r| refusal::json(r, service == JsonService::CloudTrail))?;
+    let cloudtrail = service == JsonService::CloudTrail;
+    let (bytes, authenticated) = read_and_authenticate(
+        app,
+        parts,
+        body,
+        "RequestEntityTooLargeException",
+        "SerializationException",
+        |r| refusal::json(r, cloudtrail),
+    )
+    .await?;
     served.account = authenticated.principal.account.clone();
     let ctx = context(app, parts, &authenticated, &served.request_id, peer);
     let known = match service {

@@ -85,6 +85,41 @@ where
     Ok(response)
 }
 
+/// The JSON and query protocols buffer the (bounded) body: its hash is part of the signature.
+/// Reads it and authenticates the request; the error codes are the protocol's own.
+pub(crate) async fn read_and_authenticate<B>(
+    app: &App,
+    parts: &Parts,
+    body: B,
+    too_large: &'static str,
+    broken: &'static str,
+    refuse: impl FnOnce(crate::auth::Refusal) -> crate::error::AwsError,
+) -> Result<(Bytes, Authenticated), crate::error::AwsError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    use crate::error::AwsError;
+    let bytes = body::read_limited(&parts.headers, body, app.settings.max_request_body)
+        .await
+        .map_err(|e| match e {
+            body::BodyError::TooLarge => AwsError::new(413, too_large, "Request body is too large"),
+            body::BodyError::Broken(m) => AwsError::client(broken, m),
+        })?;
+    let hash = crate::auth::sigv4::sha256_hex(&bytes);
+    let authenticated = app
+        .auth
+        .authenticate(&crate::auth::Request {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body_sha256: Some(&hash),
+            s3: false,
+        })
+        .map_err(refuse)?;
+    Ok((bytes, authenticated))
+}
+
 /// The context a service sees: who, where from, which region.
 pub fn context(
     app: &App,

@@ -1,10 +1,9 @@
 //! The query protocol (STS): form-encoded `Action=...` in, XML out.
 
-use super::body::{full, read_limited, BodyError, ResponseBody};
-use super::{context, refusal, Served};
+use super::body::{full, ResponseBody};
+use super::{context, read_and_authenticate, refusal, Served};
 use crate::app::App;
 use crate::audit::{self, record, CallInfo};
-use crate::auth::{sigv4, Request};
 use crate::error::AwsError;
 use crate::ids;
 use crate::services::{sts, QueryParams};
@@ -44,25 +43,15 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let bytes = read_limited(&parts.headers, body, app.settings.max_request_body)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge => {
-                AwsError::new(413, "RequestEntityTooLarge", "Request body is too large")
-            }
-            BodyError::Broken(m) => AwsError::client("MalformedQueryString", m),
-        })?;
-    let hash = sigv4::sha256_hex(&bytes);
-    let authenticated = app
-        .auth
-        .authenticate(&Request {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body_sha256: Some(&hash),
-            s3: false,
-        })
-        .map_err(refusal::query)?;
+    let (bytes, authenticated) = read_and_authenticate(
+        app,
+        parts,
+        body,
+        "RequestEntityTooLarge",
+        "MalformedQueryString",
+        refusal::query,
+    )
+    .await?;
     served.account = authenticated.principal.account.clone();
     let params = parameters(parts, &bytes)?;
     let action = params

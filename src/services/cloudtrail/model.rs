@@ -93,44 +93,17 @@ impl Trail {
 
     /// CreateTrail / UpdateTrail output: no HomeRegion, no Has* flags, no tags.
     pub fn write_output(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("Name".into(), json!(self.name));
-        m.insert("S3BucketName".into(), json!(self.s3_bucket_name));
-        if let Some(p) = &self.s3_key_prefix {
-            m.insert("S3KeyPrefix".into(), json!(p));
-        }
-        if let Some(t) = &self.sns_topic_name {
-            m.insert("SnsTopicName".into(), json!(t));
-            m.insert("SnsTopicARN".into(), json!(self.sns_topic_arn()));
-        }
-        m.insert(
-            "IncludeGlobalServiceEvents".into(),
-            json!(self.include_global_service_events),
-        );
-        m.insert("IsMultiRegionTrail".into(), json!(self.is_multi_region));
-        m.insert("TrailARN".into(), json!(self.arn()));
-        m.insert(
-            "LogFileValidationEnabled".into(),
-            json!(self.log_file_validation),
-        );
-        if let Some(v) = &self.cloudwatch_logs_log_group_arn {
-            m.insert("CloudWatchLogsLogGroupArn".into(), json!(v));
-        }
-        if let Some(v) = &self.cloudwatch_logs_role_arn {
-            m.insert("CloudWatchLogsRoleArn".into(), json!(v));
-        }
-        if let Some(v) = &self.kms_key_id {
-            m.insert("KmsKeyId".into(), json!(v));
-        }
-        m.insert(
-            "IsOrganizationTrail".into(),
-            json!(self.is_organization_trail),
-        );
-        Value::Object(m)
+        self.members(false)
     }
 
     /// The `Trail` shape of GetTrail and DescribeTrails.
     pub fn shape(&self) -> Value {
+        self.members(true)
+    }
+
+    /// The trail's members in model order; `full` adds what only the `Trail` shape has
+    /// (HomeRegion, HasCustomEventSelectors, HasInsightSelectors). Unset members are left out.
+    fn members(&self, full: bool) -> Value {
         let mut m = Map::new();
         m.insert("Name".into(), json!(self.name));
         m.insert("S3BucketName".into(), json!(self.s3_bucket_name));
@@ -146,7 +119,9 @@ impl Trail {
             json!(self.include_global_service_events),
         );
         m.insert("IsMultiRegionTrail".into(), json!(self.is_multi_region));
-        m.insert("HomeRegion".into(), json!(self.home_region));
+        if full {
+            m.insert("HomeRegion".into(), json!(self.home_region));
+        }
         m.insert("TrailARN".into(), json!(self.arn()));
         m.insert(
             "LogFileValidationEnabled".into(),
@@ -161,18 +136,20 @@ impl Trail {
         if let Some(v) = &self.kms_key_id {
             m.insert("KmsKeyId".into(), json!(v));
         }
-        m.insert(
-            "HasCustomEventSelectors".into(),
-            json!(self.has_custom_event_selectors),
-        );
-        m.insert(
-            "HasInsightSelectors".into(),
-            json!(self
-                .insight_selectors
-                .as_ref()
-                .and_then(Value::as_array)
-                .is_some_and(|a| !a.is_empty())),
-        );
+        if full {
+            m.insert(
+                "HasCustomEventSelectors".into(),
+                json!(self.has_custom_event_selectors),
+            );
+            m.insert(
+                "HasInsightSelectors".into(),
+                json!(self
+                    .insight_selectors
+                    .as_ref()
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty())),
+            );
+        }
         m.insert(
             "IsOrganizationTrail".into(),
             json!(self.is_organization_trail),
