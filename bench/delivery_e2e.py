@@ -78,10 +78,17 @@ def main() -> int:
                         "--op", "GetCallerIdentity", "--out", prefix], check=True)
         rss_before = rss_kib(proc.pid)
         start = time.time()
-        wrk = subprocess.run(
+        load = subprocess.Popen(
             ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "-s", os.path.join(HERE, "replay.lua"),
              endpoint, "--", prefix + ".lua"],
-            capture_output=True, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # RSS once a second under load: flat memory means the second half grows no more than noise.
+        samples = []
+        while load.poll() is None:
+            samples.append(rss_kib(proc.pid))
+            time.sleep(1)
+        out, _ = load.communicate()
+        wrk = subprocess.CompletedProcess(load.args, load.returncode, out, "")
         rss_during = rss_kib(proc.pid)
         m = re.search(r"(\d+) requests in", wrk.stdout)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk.stdout)
@@ -122,6 +129,10 @@ def main() -> int:
         print(f"delivery latency: p50 {pct(0.5):.2f} s, p99 {pct(0.99):.2f} s (eventTime has 1 s resolution)")
         print(f"Cairn RSS: before {rss_before / 1024:.1f} MiB, end of load {rss_during / 1024:.1f} MiB, "
               f"after delivery {rss_after / 1024:.1f} MiB")
+        if len(samples) >= 4:
+            half = len(samples) // 2
+            print(f"RSS under load, once a second (MiB): {' '.join(f'{x / 1024:.0f}' for x in samples)}; "
+                  f"max of first half {max(samples[:half]) / 1024:.1f}, max of second half {max(samples[half:]) / 1024:.1f}")
         return 0 if complete else 3
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
