@@ -390,3 +390,38 @@ def test_s3_requests_are_authenticated_as_s3(fresh):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket="some-bucket", Key="a b/ü+c")
     assert err(e)[:2] == ("SignatureDoesNotMatch", 403)
+
+
+def test_garbage_never_gets_a_5xx(fresh):
+    """A bounded burst of malformed requests across the four protocols: every one is answered
+    with a client error (or NotImplemented for what is not served), and the server keeps
+    serving."""
+    import random
+
+    rng = random.Random(7)
+    targets = ["AWSOrganizationsV20161128.ListRoots", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.CreateTrail",
+               "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents", None]
+    auths = [None, "AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 Credential=test/2026/us-east-1/s3/aws4_request",
+             "AWS4-HMAC-SHA256 Credential=test/20261123/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=zz",
+             "AWS test:c2lnbmF0dXJl", "Bearer x"]
+    paths = ["/", "/bucket", "/bucket/key%FF", "/b/" + "k" * 2000, "/?Action=GetCallerIdentity", "/b?uploads",
+             "/b/k?partNumber=x&uploadId=y", "/%2e%2e/%2e%2e", "/b?list-type=2&max-keys=-1"]
+    for i in range(300):
+        headers = {}
+        target = rng.choice(targets)
+        if target:
+            headers["X-Amz-Target"] = target
+            headers["Content-Type"] = "application/x-amz-json-1.1"
+        auth = rng.choice(auths)
+        if auth:
+            headers["Authorization"] = auth
+        if rng.random() < 0.3:
+            headers["x-amz-content-sha256"] = rng.choice(["STREAMING-UNSIGNED-PAYLOAD-TRAILER", "zz", "UNSIGNED-PAYLOAD"])
+            headers["Content-Encoding"] = "aws-chunked"
+        body = bytes(rng.getrandbits(8) for _ in range(rng.choice([0, 1, 17, 300])))
+        method = rng.choice(["GET", "PUT", "POST", "DELETE", "HEAD"])
+        status, _, reply = raw(fresh, method, rng.choice(paths), body, headers)
+        # 501 NotImplemented is AWS's answer for an operation not served; any other 5xx is a bug.
+        not_served = status == 501 and (b"NotImplemented" in reply or method == "HEAD")
+        assert 200 <= status < 500 or not_served, (i, method, headers, status, reply[:200])
+    assert fresh.client("sts").get_caller_identity()["Account"] == MANAGEMENT
