@@ -132,6 +132,10 @@ async fn trail_digests(app: &Arc<App>, t: &Trail) -> Result<(), AwsError> {
             }
         }
     }
+    if !active && !chains.is_empty() && !stop_delivered(app, t)? {
+        // The final digest waits for the log file holding the StopLogging event.
+        return Ok(());
+    }
     for (k, chain) in chains {
         let Some((account, region)) = split3(&k) else {
             continue;
@@ -289,6 +293,23 @@ async fn digest_chain(
         })
         .await?;
     outcome
+}
+
+/// Whether delivery has delivered everything up to where the trail stopped logging (always
+/// true for a trail still logging, whose validation was turned off).
+fn stop_delivered(app: &Arc<App>, t: &Trail) -> Result<bool, AwsError> {
+    let Some((_, Some(until))) = t.logging_periods.last().copied() else {
+        return Ok(true);
+    };
+    let cursor: Option<serde_json::Value> = app
+        .store
+        .read(|r| r.get_json(crate::delivery::CURSORS, t.arn().as_bytes()))?;
+    let done = cursor
+        .as_ref()
+        .and_then(|c| c.get("done"))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    Ok(done + 1 >= until)
 }
 
 /// The region's signing key, made (off the writer) when it has none in force.

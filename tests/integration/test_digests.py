@@ -147,3 +147,33 @@ def test_digests_are_chained_signed_and_validate(quick):
     assert f"{n_logs - 1}/{n_logs} log files valid, 1/{n_logs} log files INVALID" in out
     invalid = [line for line in err.splitlines() if "INVALID" in line]
     assert invalid == [f"Log file\ts3://{BUCKET}/{victim}\tINVALID: hash value doesn't match"], invalid
+
+
+def test_deleted_log_file_and_altered_digest_are_reported(quick):
+    start = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    s3 = validated_trail(quick)
+    run_calls_and_digests(quick, s3)
+    ks = keys(s3, f"AWSLogs/{MANAGEMENT}/CloudTrail-Digest/")
+    ds = digests(s3)
+    # The StopLogging event's log file is in the final digest.
+    final = [json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=f["s3Object"])["Body"].read()))
+             for f in ds[-1]["logFiles"]]
+    assert "StopLogging" in [r["eventName"] for f in final for r in f["Records"]]
+
+    gone = next(f["s3Object"] for d in ds for f in d["logFiles"])
+    s3.delete_object(Bucket=BUCKET, Key=gone)
+    code, out, err = validate(quick, start)
+    assert code == 1, out + err
+    invalid = [line for line in err.splitlines() if "INVALID" in line]
+    assert invalid == [f"Log file\ts3://{BUCKET}/{gone}\tINVALID: not found"], invalid
+
+    # A digest rewritten with other content under its own signature no longer verifies.
+    victim = ks[-1]
+    head = s3.head_object(Bucket=BUCKET, Key=victim)
+    body = json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=victim)["Body"].read()))
+    body["logFiles"] = []
+    s3.put_object(Bucket=BUCKET, Key=victim, Body=gzip.compress(json.dumps(body).encode()),
+                  Metadata=head["Metadata"])
+    code, out, err = validate(quick, start)
+    assert code == 1, out + err
+    assert f"Digest file\ts3://{BUCKET}/{victim}\tINVALID: signature verification failed" in err, err
