@@ -94,6 +94,7 @@ impl App {
     pub fn start_consumers(self: &Arc<Self>) {
         crate::services::organizations::spawn_worker(self);
         tokio::spawn(crate::delivery::run(self.clone()));
+        tokio::spawn(crate::digests::run(self.clone()));
         tokio::spawn(crate::audit::history::run(
             self.store.clone(),
             self.history.clone(),

@@ -109,6 +109,9 @@ pub struct ServeArgs {
     /// How often trails deliver log files, like `2s` or `5m` (AWS: about 5m; default 5s).
     #[arg(long, env = "CAIRN_DELIVERY_INTERVAL")]
     pub delivery_interval: Option<String>,
+    /// How often validated trails deliver digest files, like `2s` or `1h` (AWS: 1h; the default).
+    #[arg(long, env = "CAIRN_DIGEST_INTERVAL")]
+    pub digest_interval: Option<String>,
     /// Accounts an organization may hold (AWS's default quota: 10).
     #[arg(long, env = "CAIRN_ORG_ACCOUNT_LIMIT")]
     pub org_account_limit: Option<u32>,
@@ -129,6 +132,7 @@ struct FileConfig {
     recording: Option<bool>,
     org_account_limit: Option<u32>,
     delivery_interval: Option<String>,
+    digest_interval: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +148,7 @@ pub struct Settings {
     pub max_request_body: usize,
     pub recording: bool,
     pub delivery_interval: std::time::Duration,
+    pub digest_interval: std::time::Duration,
     pub org_account_limit: u32,
 }
 
@@ -256,6 +261,13 @@ impl Settings {
                     .unwrap_or("5s"),
             )
             .map_err(|e| format!("--delivery-interval: {e}"))?,
+            digest_interval: crate::delivery::parse_interval(
+                args.digest_interval
+                    .as_deref()
+                    .or(file.digest_interval.as_deref())
+                    .unwrap_or("1h"),
+            )
+            .map_err(|e| format!("--digest-interval: {e}"))?,
             org_account_limit: args
                 .org_account_limit
                 .or(file.org_account_limit)

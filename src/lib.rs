@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod digests;
 pub mod error;
 pub mod frontdoor;
 pub mod ids;

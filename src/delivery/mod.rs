@@ -131,6 +131,7 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
             .map(|o| o.id),
     };
     let mut delivered_regions = Vec::new();
+    let mut digested = Vec::new();
     for ((account, region), records) in &groups {
         let unique = files::unique_suffix(&arn, batch.from, batch.to, account, region);
         let key = files::log_key(
@@ -143,6 +144,17 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
         );
         let refs: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
         let body = files::log_body(&refs);
+        if t.log_file_validation {
+            let (hash, newest, oldest) = crate::digests::digest::log_file_facts(&refs);
+            let f = crate::digests::digest::LogFile {
+                bucket: t.s3_bucket_name.clone(),
+                key: key.clone(),
+                hash,
+                newest_event_time: newest,
+                oldest_event_time: oldest,
+            };
+            digested.push((account.clone(), region.clone(), f));
+        }
         let outcome = write::put(
             app,
             write::Delivery {
@@ -151,6 +163,7 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
                 body,
                 source: source.clone(),
                 region,
+                metadata: Vec::new(),
             },
         )
         .await;
@@ -166,7 +179,10 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
         pending: None,
     };
     app.store
-        .write(move |w| w.put_json(CURSORS, key.as_bytes(), &cur))
+        .write(move |w| {
+            crate::digests::record_files(w, &key, &digested)?;
+            w.put_json(CURSORS, key.as_bytes(), &cur)
+        })
         .await?;
     for region in delivered_regions {
         record_status(app, &arn, &region, Ok(())).await?;

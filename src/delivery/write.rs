@@ -24,6 +24,8 @@ pub struct Delivery<'a> {
     pub body: Vec<u8>,
     pub source: ServiceSource,
     pub region: &'a str,
+    /// S3 user metadata (names without `x-amz-meta-`): a digest's signature.
+    pub metadata: Vec<(String, String)>,
 }
 
 /// Writes one object; the error is S3's (AccessDenied, NoSuchBucket, ...).
@@ -69,7 +71,7 @@ pub async fn put(app: &Arc<App>, d: Delivery<'_>) -> Result<(), AwsError> {
                 content_encoding: Some("gzip".into()),
                 ..Default::default()
             },
-            metadata: Vec::new(),
+            metadata: d.metadata,
             acl: AclRequest {
                 canned: Some("bucket-owner-full-control".into()),
                 ..Default::default()

@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod model;
 pub mod names;
 pub mod org;
+pub mod public_keys;
 pub mod resolve;
 pub mod selectors;
 pub mod tags;
@@ -51,6 +52,7 @@ pub fn call(
         "ListTags" => tags::list_tags(w, ctx, input),
         "RegisterOrganizationDelegatedAdmin" => delegated::register(w, ctx, input),
         "DeregisterOrganizationDelegatedAdmin" => delegated::deregister(w, ctx, input),
+        "ListPublicKeys" => public_keys::list_public_keys(app, w, ctx, input),
         other => Err(AwsError::new(
             501,
             "NotImplemented",
