@@ -4,6 +4,12 @@ use cairn::config::{AdminCommand, Cli, Command, ServeArgs, Settings};
 use clap::Parser;
 use std::process::ExitCode;
 
+/// Every call builds and drops many small JSON values and buffers across threads; mimalloc
+/// serves that pattern far better than the system allocator (measured: malloc/free were a
+/// seventh of a listing call's time).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
