@@ -186,16 +186,16 @@ pub fn check_write_conditions(
     Ok(())
 }
 
-/// What a PutObject may be refused for before its body is read: no bucket, no permission, an
-/// ACL the bucket does not take, a bad key or storage class. The front door calls this on a
-/// snapshot so a refused upload is answered without reading (or storing) its body.
-pub fn put_precheck(
+/// The checks every write of an object passes, in S3's order: the bucket, the key,
+/// `s3:PutObject`, the storage class, an ACL the bucket takes. Returns the bucket and the new
+/// object's owner and grants.
+fn write_checks(
     r: &dyn Reader,
     call: &Call,
     bucket: &str,
     key: &str,
     attrs: &ObjectAttributes,
-) -> Result<(), AwsError> {
+) -> Result<(Bucket, String, Vec<acl::Grant>), AwsError> {
     let b = existing_bucket(r, bucket)?;
     check_key(key)?;
     authorize::check(
@@ -206,8 +206,20 @@ pub fn put_precheck(
         &acl_extra(attrs),
     )?;
     check_storage_class(&attrs.storage_class)?;
-    owner_and_acl(&b, call, &attrs.acl)?;
-    Ok(())
+    let (owner, grants) = owner_and_acl(&b, call, &attrs.acl)?;
+    Ok((b, owner, grants))
+}
+
+/// What a PutObject may be refused for before its body is read. The front door calls this on a
+/// snapshot so a refused upload is answered without reading (or storing) its body.
+pub fn put_precheck(
+    r: &dyn Reader,
+    call: &Call,
+    bucket: &str,
+    key: &str,
+    attrs: &ObjectAttributes,
+) -> Result<(), AwsError> {
+    write_checks(r, call, bucket, key, attrs).map(|_| ())
 }
 
 pub struct PutObjectInput {
@@ -246,18 +258,8 @@ pub fn put(
     call: &Call,
     input: PutObjectInput,
 ) -> Result<PutObjectOutput, AwsError> {
-    let b = existing_bucket(w, &input.bucket)?;
-    check_key(&input.key)?;
+    let (_, owner, grants) = write_checks(w, call, &input.bucket, &input.key, &input.attrs)?;
     let existing = get_object(w, &input.bucket, &input.key)?;
-    authorize::check(
-        w,
-        call,
-        "s3:PutObject",
-        &Target::object(&b, &input.key, None),
-        &acl_extra(&input.attrs),
-    )?;
-    check_storage_class(&input.attrs.storage_class)?;
-    let (owner, grants) = owner_and_acl(&b, call, &input.attrs.acl)?;
     check_write_conditions(existing.as_ref(), &input.key, &input.conditions)?;
     let object = Object {
         size: input.body.size,
@@ -722,17 +724,7 @@ pub fn copy_prepare(
         &input.source_key,
         &input.source_conditions,
     )?;
-    let dest = existing_bucket(r, &input.bucket)?;
-    check_key(&input.key)?;
-    authorize::check(
-        r,
-        call,
-        "s3:PutObject",
-        &Target::object(&dest, &input.key, None),
-        &acl_extra(&input.attrs),
-    )?;
-    check_storage_class(&input.attrs.storage_class)?;
-    owner_and_acl(&dest, call, &input.attrs.acl)?;
+    write_checks(r, call, &input.bucket, &input.key, &input.attrs)?;
     let same = input.bucket == input.source_bucket && input.key == input.source_key;
     if same
         && !input.replace_metadata
