@@ -10,6 +10,18 @@ use crate::services::{JsonInput, RequestContext};
 use crate::store::{Writer, WriterExt};
 use serde_json::{json, Map, Value};
 
+/// A JSON list of strings (anything else in it ignored); empty when absent.
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn invalid(message: impl Into<String>) -> AwsError {
     AwsError::client("InvalidEventSelectorsException", message)
 }
@@ -65,16 +77,7 @@ fn basic(list: &[Value]) -> Result<Value, AwsError> {
             if !DATA_TYPES.contains(&kind) {
                 return Err(invalid(format!("Invalid DataResources.Type: {kind}")));
             }
-            let values: Vec<String> = d
-                .get("Values")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let values: Vec<String> = strings(d.get("Values"));
             for v in &values {
                 if !data_value_ok(kind, v) {
                     return Err(invalid(format!(
@@ -85,16 +88,7 @@ fn basic(list: &[Value]) -> Result<Value, AwsError> {
             total += values.len();
             resources.push(json!({"Type": kind, "Values": values}));
         }
-        let excluded: Vec<String> = s
-            .get("ExcludeManagementEventSources")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let excluded: Vec<String> = strings(s.get("ExcludeManagementEventSources"));
         if let Some(bad) = excluded.iter().find(|e| !EXCLUDABLE.contains(&e.as_str())) {
             return Err(invalid(format!(
                 "Invalid ExcludeManagementEventSources value: {bad}"
@@ -167,16 +161,7 @@ fn advanced(list: &[Value]) -> Result<Value, AwsError> {
             let mut m = Map::new();
             m.insert("Field".into(), json!(field));
             for op in OPERATORS {
-                let values: Vec<String> = f
-                    .get(*op)
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let values: Vec<String> = strings(f.get(*op));
                 if !values.is_empty()
                     && *op != "Equals"
                     && ["eventCategory", "readOnly", "resources.type"].contains(&field)
