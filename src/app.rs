@@ -11,6 +11,8 @@ pub struct App {
     pub store: Store,
     /// The event-history index: derived from the journal, kept in its own database.
     pub history: Store,
+    /// Wakes the history consumer when a lookup needs the index current.
+    pub history_nudge: Arc<crate::background::Nudge>,
     pub clock: Clock,
     pub auth: Authenticator,
     /// S3 object bodies.
@@ -53,8 +55,11 @@ impl App {
     pub async fn open(settings: Settings) -> Result<Arc<App>, String> {
         let (store, sealer) = open_store(&settings)?;
         let history = Store::new(Arc::new(
-            SqliteEngine::open(&settings.data_dir.join("history.db"), settings.durability)
-                .map_err(|e| e.to_string())?,
+            SqliteEngine::open_background(
+                &settings.data_dir.join("history.db"),
+                settings.durability,
+            )
+            .map_err(|e| e.to_string())?,
         ));
         let objects = settings.data_dir.join("objects");
         let blobs = FsBlobs::open(&objects, settings.durability == Durability::Power)
@@ -83,6 +88,7 @@ impl App {
             settings,
             store,
             history,
+            history_nudge: Arc::default(),
             clock,
             auth,
             blobs: Arc::new(blobs),
@@ -95,10 +101,11 @@ impl App {
         crate::services::organizations::spawn_worker(self);
         tokio::spawn(crate::delivery::run(self.clone()));
         tokio::spawn(crate::digests::run(self.clone()));
-        tokio::spawn(crate::audit::history::run(
+        crate::audit::history::start(
             self.store.clone(),
             self.history.clone(),
-        ));
+            self.history_nudge.clone(),
+        );
     }
 
     /// Back to first start: everything wiped, the bootstrap account and user recreated, in one

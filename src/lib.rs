@@ -3,6 +3,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod clock;
 pub mod config;
 pub mod delivery;

@@ -68,14 +68,7 @@ where
                 return result;
             }
             let entries = entries(&ctx, &info, result.as_ref().map(|_| None), &app.clock);
-            app.store
-                .write(move |w| {
-                    for e in &entries {
-                        w.append_journal(e)?;
-                    }
-                    Ok::<(), StoreError>(())
-                })
-                .await?;
+            app.store.append(entries).await?;
             return result;
         }
     }

@@ -122,7 +122,13 @@ where
     };
     if op == "LookupEvents" {
         // Read-your-writes: what was committed before this call is in the history it reads.
-        history::caught_up(&app.store, &app.history, std::time::Duration::from_secs(2)).await?;
+        history::caught_up(
+            &app.store,
+            &app.history,
+            &app.history_nudge,
+            std::time::Duration::from_secs(2),
+        )
+        .await?;
     }
     let app2 = app.clone();
     audit::execute(

@@ -83,6 +83,9 @@ pub trait Writer: Reader {
 pub type WriteJob =
     Box<dyn FnOnce(&mut dyn Writer) -> Box<dyn FnOnce(StoreResult<()>) + Send> + Send>;
 
+/// Told whether the commit holding an append succeeded.
+pub type AppendDone = Box<dyn FnOnce(StoreResult<()>) + Send>;
+
 /// An engine: a durable home for tables and the journal.
 pub trait Engine: Send + Sync + 'static {
     /// Runs `f` on a consistent snapshot.
@@ -90,6 +93,10 @@ pub trait Engine: Send + Sync + 'static {
     /// Queues a write job; it is committed, together with whatever else is queued, before its
     /// callback is called.
     fn submit(&self, job: WriteJob) -> StoreResult<()>;
+    /// Queues journal records that change no state (the records of read-only calls). They join
+    /// the next group commit like a job, but need none of a job's isolation: this is the
+    /// cheapest way onto the journal, and the one most calls take.
+    fn append(&self, records: Vec<Vec<u8>>, done: AppendDone) -> StoreResult<()>;
 }
 
 /// The handle the rest of the server uses.
@@ -127,21 +134,7 @@ impl Store {
     {
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(move |w: &mut dyn Writer| {
-            let mut f = Some(f);
-            let mut result: Option<Result<T, E>> = None;
-            let nested = w.nested(&mut |w| {
-                let r = (f.take().expect("write closure runs once"))(w);
-                let ok = r.is_ok();
-                result = Some(r);
-                ok
-            });
-            let result = match (nested, result) {
-                (Err(e), _) => Err(E::from(e)),
-                (Ok(_), Some(r)) => r,
-                (Ok(_), None) => Err(E::from(StoreError::Backend(
-                    "write closure did not run".into(),
-                ))),
-            };
+            let result = run_isolated(w, f);
             Box::new(move |committed: StoreResult<()>| {
                 let _ = tx.send(match committed {
                     Ok(()) => result,
@@ -154,10 +147,71 @@ impl Store {
             .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
     }
 
+    /// [`Store::write`] for a thread outside the async runtime: blocks until durable.
+    pub fn write_blocking<T, E>(
+        &self,
+        f: impl FnOnce(&mut dyn Writer) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T, E>>(1);
+        let job: WriteJob = Box::new(move |w: &mut dyn Writer| {
+            let result = run_isolated(w, f);
+            Box::new(move |committed: StoreResult<()>| {
+                let _ = tx.send(match committed {
+                    Ok(()) => result,
+                    Err(e) => Err(E::from(e)),
+                });
+            })
+        });
+        self.engine.submit(job).map_err(E::from)?;
+        rx.recv()
+            .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
+    }
+
+    /// Appends journal records that go with no state change, and waits until they are durable.
+    pub async fn append(&self, records: Vec<Vec<u8>>) -> StoreResult<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel::<StoreResult<()>>();
+        self.engine.append(
+            records,
+            Box::new(move |committed| {
+                let _ = tx.send(committed);
+            }),
+        )?;
+        rx.await.unwrap_or(Err(StoreError::Closed))
+    }
+
     /// Queues a raw job (the audit room uses this to put a call's change and its record in one
     /// commit).
     pub fn submit(&self, job: WriteJob) -> StoreResult<()> {
         self.engine.submit(job)
+    }
+}
+
+/// Runs `f` in a nested transaction that is rolled back when `f` fails.
+fn run_isolated<T, E>(
+    w: &mut dyn Writer,
+    f: impl FnOnce(&mut dyn Writer) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    let mut f = Some(f);
+    let mut result: Option<Result<T, E>> = None;
+    let nested = w.nested(&mut |w| {
+        let r = (f.take().expect("write closure runs once"))(w);
+        let ok = r.is_ok();
+        result = Some(r);
+        ok
+    });
+    match (nested, result) {
+        (Err(e), _) => Err(E::from(e)),
+        (Ok(_), Some(r)) => r,
+        (Ok(_), None) => Err(E::from(StoreError::Backend(
+            "write closure did not run".into(),
+        ))),
     }
 }
 

@@ -4,7 +4,7 @@
 //! concurrent calls costs one commit, not one each. Readers use a small pool of their own
 //! connections and never wait for the writer (WAL gives them a snapshot).
 
-use super::{Engine, Reader, Row, StoreError, StoreResult, Table, WriteJob, Writer};
+use super::{AppendDone, Engine, Reader, Row, StoreError, StoreResult, Table, WriteJob, Writer};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -16,6 +16,8 @@ use std::sync::{mpsc, Arc, Mutex};
 const MAX_GROUP: usize = 1024;
 /// How often the checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY_MS: u64 = 200;
+/// WAL pages after which the writer checkpoints by itself (the checkpointer normally does it).
+const AUTOCHECKPOINT_PAGES: u32 = 16384;
 /// Prepared statements kept per connection (scans with different bounds are distinct statements).
 const STATEMENT_CACHE: usize = 128;
 /// Read connections kept open between reads.
@@ -34,8 +36,14 @@ pub struct SqliteEngine {
     /// Tells the checkpointer to finish.
     stop: Arc<AtomicBool>,
     path: PathBuf,
-    jobs: Mutex<mpsc::Sender<WriteJob>>,
+    jobs: Mutex<mpsc::Sender<Queued>>,
     readers: Mutex<Vec<Connection>>,
+}
+
+/// What waits for the writer: a transaction job, or bare journal records.
+enum Queued {
+    Job(WriteJob),
+    Append(Vec<Vec<u8>>, AppendDone),
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -51,23 +59,44 @@ CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, rec B
 
 impl SqliteEngine {
     pub fn open(path: &Path, durability: Durability) -> StoreResult<SqliteEngine> {
+        Self::open_with(path, durability, false)
+    }
+
+    /// An engine for derived data nobody waits on (the event-history index): its writer runs
+    /// at background priority.
+    pub fn open_background(path: &Path, durability: Durability) -> StoreResult<SqliteEngine> {
+        Self::open_with(path, durability, true)
+    }
+
+    fn open_with(
+        path: &Path,
+        durability: Durability,
+        background: bool,
+    ) -> StoreResult<SqliteEngine> {
         let conn = Connection::open(path).map_err(backend)?;
         let sync = match durability {
             Durability::Process => "NORMAL",
             Durability::Power => "FULL",
         };
-        // The checkpointer thread copies the WAL into the database beside the writer; the
-        // writer's own automatic checkpoint stays as the backstop that lets the WAL restart, and
-        // finds little left to copy.
+        // The checkpointer thread copies the WAL into the database beside the writer, and the
+        // writer restarts the WAL by itself once everything is copied. The writer's automatic
+        // checkpoint, which would copy pages on the path of a commit, is only a backstop for a
+        // checkpointer that falls far behind.
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; {SCHEMA}"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; \
+             PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}; {SCHEMA}"
         ))
         .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let (tx, rx) = mpsc::channel::<WriteJob>();
+        let (tx, rx) = mpsc::channel::<Queued>();
         std::thread::Builder::new()
             .name("cairn-store-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || {
+                if background {
+                    crate::background::lower_priority();
+                }
+                writer_loop(conn, rx)
+            })
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let stop = Arc::new(AtomicBool::new(false));
         let checkpoints = Connection::open(path).map_err(backend)?;
@@ -89,6 +118,14 @@ impl SqliteEngine {
         })
     }
 
+    fn queue(&self, q: Queued) -> StoreResult<()> {
+        self.jobs
+            .lock()
+            .expect("job queue")
+            .send(q)
+            .map_err(|_| StoreError::Closed)
+    }
+
     fn reader_conn(&self) -> StoreResult<Connection> {
         if let Some(c) = self.readers.lock().expect("reader pool").pop() {
             return Ok(c);
@@ -107,12 +144,12 @@ impl SqliteEngine {
 impl Engine for SqliteEngine {
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> StoreResult<()>) -> StoreResult<()> {
         let conn = self.reader_conn()?;
-        conn.execute_batch("BEGIN").map_err(backend)?;
+        exec_cached(&conn, "BEGIN")?;
         let result = f(&Sql {
             conn: &conn,
             depth: 0,
         });
-        let end = conn.execute_batch("COMMIT").map_err(backend);
+        let end = exec_cached(&conn, "COMMIT");
         let mut pool = self.readers.lock().expect("reader pool");
         if pool.len() < READ_POOL && end.is_ok() {
             pool.push(conn);
@@ -121,17 +158,18 @@ impl Engine for SqliteEngine {
     }
 
     fn submit(&self, job: WriteJob) -> StoreResult<()> {
-        self.jobs
-            .lock()
-            .expect("job queue")
-            .send(job)
-            .map_err(|_| StoreError::Closed)
+        self.queue(Queued::Job(job))
+    }
+
+    fn append(&self, records: Vec<Vec<u8>>, done: AppendDone) -> StoreResult<()> {
+        self.queue(Queued::Append(records, done))
     }
 }
 
 /// Copies committed WAL pages into the database file every little while, so the WAL stays
 /// small. PASSIVE never blocks the writer or readers; it does what it can and tries again.
 fn checkpoint_loop(conn: Connection, stop: Arc<AtomicBool>) {
+    crate::background::lower_priority();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(CHECKPOINT_EVERY_MS));
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
@@ -146,44 +184,41 @@ impl Drop for SqliteEngine {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Queued>) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(q) => group.push(q),
                 Err(_) => break,
             }
         }
-        let mut done = Vec::with_capacity(group.len());
-        let begin = conn.execute_batch("BEGIN IMMEDIATE").map_err(backend);
-        if let Err(e) = begin {
-            // Nothing can be written: every job in the group learns it failed.
-            for job in group {
-                let mut failed = FailedWriter(e.to_string());
-                (job(&mut failed))(Err(StoreError::Backend(e.to_string())));
+        let mut done: Vec<AppendDone> = Vec::with_capacity(group.len());
+        if let Err(e) = exec_cached(&conn, "BEGIN IMMEDIATE") {
+            // Nothing can be written: everything in the group learns it failed.
+            for q in group {
+                let callback = match q {
+                    Queued::Job(job) => job(&mut FailedWriter(e.to_string())),
+                    Queued::Append(_, callback) => callback,
+                };
+                callback(Err(StoreError::Backend(e.to_string())));
             }
             continue;
         }
-        for job in group {
-            let mut w = Sql {
-                conn: &conn,
-                depth: 0,
-            };
-            // A panicking job must not take the writer (and every later call) down with it.
-            let _ = w.conn.execute_batch("SAVEPOINT job");
-            match catch_unwind(AssertUnwindSafe(|| job(&mut w))) {
-                Ok(callback) => {
-                    let _ = conn.execute_batch("RELEASE job");
-                    done.push(callback);
+        for q in group {
+            match q {
+                Queued::Job(job) => {
+                    if let Some(callback) = run_job(&conn, job) {
+                        done.push(callback);
+                    }
                 }
-                Err(_) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-                    tracing::error!("a store write job panicked; its writes were rolled back");
-                }
+                Queued::Append(records, callback) => match append_all(&conn, &records) {
+                    Ok(()) => done.push(callback),
+                    Err(e) => callback(Err(e)),
+                },
             }
         }
-        let committed = conn.execute_batch("COMMIT").map_err(backend);
+        let committed = exec_cached(&conn, "COMMIT");
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -192,6 +227,43 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
                 Ok(()) => Ok(()),
                 Err(e) => Err(StoreError::Backend(e.to_string())),
             });
+        }
+    }
+}
+
+/// Appends records all or none. One INSERT is atomic by itself, so the usual single record
+/// needs no savepoint; that is what makes this path cheaper than a job.
+fn append_all(conn: &Connection, records: &[Vec<u8>]) -> StoreResult<()> {
+    let mut w = Sql { conn, depth: 0 };
+    if let [one] = records {
+        return w.append_journal(one).map(|_| ());
+    }
+    exec_cached(conn, "SAVEPOINT append")?;
+    let r = records
+        .iter()
+        .try_for_each(|r| w.append_journal(r).map(|_| ()));
+    if r.is_err() {
+        let _ = exec_cached(conn, "ROLLBACK TO append");
+    }
+    let _ = exec_cached(conn, "RELEASE append");
+    r
+}
+
+/// Runs one job inside its own savepoint, so that a panicking job takes neither its half-done
+/// writes nor the writer (and every later call) down with it.
+fn run_job(conn: &Connection, job: WriteJob) -> Option<AppendDone> {
+    let mut w = Sql { conn, depth: 0 };
+    let _ = exec_cached(conn, "SAVEPOINT job");
+    match catch_unwind(AssertUnwindSafe(|| job(&mut w))) {
+        Ok(callback) => {
+            let _ = exec_cached(conn, "RELEASE job");
+            Some(callback)
+        }
+        Err(_) => {
+            let _ = exec_cached(conn, "ROLLBACK TO job");
+            let _ = exec_cached(conn, "RELEASE job");
+            tracing::error!("a store write job panicked; its writes were rolled back");
+            None
         }
     }
 }

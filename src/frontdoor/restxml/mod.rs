@@ -182,14 +182,7 @@ async fn handle(
             result.as_ref().map(|_| None),
             &app.clock,
         );
-        app.store
-            .write(move |w| {
-                for e in &entries {
-                    w.append_journal(e)?;
-                }
-                Ok::<(), AwsError>(())
-            })
-            .await?;
+        app.store.append(entries).await?;
     }
     result
 }

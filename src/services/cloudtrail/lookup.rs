@@ -175,10 +175,10 @@ pub fn lookup_events(
     if q.insight {
         return Ok(json!({ "Events": [] }));
     }
-    let prefix = history::prefix(account, region, q.attribute, &q.value);
+    let list = history::list(account, region, q.attribute, &q.value);
     let (positions, more) = app
         .history
-        .read(|h| history::lookup(h, &prefix, q.start, q.end, before, q.max))?;
+        .read(|h| history::lookup(h, &list, q.start, q.end, before, q.max))?;
     let mut events = Vec::with_capacity(positions.len());
     for (_, seq) in &positions {
         let Some(entry) = r.journal_get(*seq)? else {

@@ -1,0 +1,404 @@
+//! Event history: the journal consumer that indexes management events for LookupEvents, and the
+//! query over that index.
+//!
+//! The index is derived data and lives in a store of its own (its own database file and writer),
+//! so indexing runs beside the API's commits instead of queueing behind them. The consumer reads
+//! the journal after its cursor and writes the index and the new cursor in one commit of the
+//! index store, so after a crash it resumes exactly where it stopped.
+//!
+//! Every LookupEvents question is (account, region, at most one attribute = value, a time
+//! window, newest first). Each (account, region, attribute, value) is a *list* of event
+//! positions `(time, seq)`, stored as chunks (see `chunk.rs`) keyed by
+//! `<list prefix><max time><max seq>`. Chunks of one list never overlap, so a query reads the
+//! chunks around its window newest first and stops as soon as it has a page. Event ids are
+//! unique, so instead of a list each, they hash into 256 lists whose entries carry a 64-bit
+//! fingerprint of the id.
+
+mod chunk;
+mod query;
+
+pub use query::lookup;
+
+use super::journal;
+use crate::background::Nudge;
+use crate::store::{Reader, Store, StoreError, StoreResult, Table, Writer};
+use chunk::Entry;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const CHUNKS: Table = Table("history.chunks");
+pub const CURSOR: Table = Table("history.cursor");
+const CURSOR_KEY: &[u8] = b"cursor";
+const FORMAT_KEY: &[u8] = b"format";
+/// The index layout this code writes. An index in another layout is rebuilt from the journal.
+const FORMAT: &[u8] = b"chunks-1";
+/// Where the first layout kept one row per (event, list).
+const FORMER_ROWS: Table = Table("history.index");
+/// Journal entries indexed per commit at most.
+const BATCH: usize = 5000;
+/// A list's newest chunk with fewer entries than this takes the next batch's entries into
+/// itself rather than getting a small neighbour: quiet lists keep few chunks.
+const SMALL_CHUNK: usize = 64;
+/// Between two batches the consumer waits this long, unless a lookup asks for the history to
+/// be current: under load a batch then gathers hundreds of events and costs a few rows.
+const PAUSE: Duration = Duration::from_millis(20);
+
+/// The attribute part of the key; `All` lists every event by time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attribute {
+    All,
+    EventId,
+    EventName,
+    ReadOnly,
+    Username,
+    ResourceType,
+    ResourceName,
+    EventSource,
+    AccessKeyId,
+}
+
+impl Attribute {
+    pub fn parse(key: &str) -> Option<Attribute> {
+        Some(match key {
+            "EventId" => Attribute::EventId,
+            "EventName" => Attribute::EventName,
+            "ReadOnly" => Attribute::ReadOnly,
+            "Username" => Attribute::Username,
+            "ResourceType" => Attribute::ResourceType,
+            "ResourceName" => Attribute::ResourceName,
+            "EventSource" => Attribute::EventSource,
+            "AccessKeyId" => Attribute::AccessKeyId,
+            _ => return None,
+        })
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Attribute::All => b'*',
+            Attribute::EventId => b'i',
+            Attribute::EventName => b'n',
+            Attribute::ReadOnly => b'r',
+            Attribute::Username => b'u',
+            Attribute::ResourceType => b't',
+            Attribute::ResourceName => b'm',
+            Attribute::EventSource => b's',
+            Attribute::AccessKeyId => b'k',
+        }
+    }
+}
+
+/// Where one question's answers are listed: the list's key prefix, and the fingerprint its
+/// entries must carry (event ids only).
+pub struct List {
+    pub prefix: Vec<u8>,
+    pub tag: Option<u64>,
+}
+
+/// FNV-1a, 64 bits: stable across versions and platforms, which the stored index needs.
+fn fingerprint(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.max(1)
+}
+
+pub fn list(account: &str, region: &str, attr: Attribute, value: &str) -> List {
+    if attr == Attribute::EventId {
+        let tag = fingerprint(value);
+        let bucket = format!("{:02x}", tag >> 56);
+        return List {
+            prefix: prefix(account, region, attr, &bucket),
+            tag: Some(tag),
+        };
+    }
+    List {
+        prefix: prefix(account, region, attr, value),
+        tag: None,
+    }
+}
+
+fn prefix(account: &str, region: &str, attr: Attribute, value: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(account.len() + region.len() + value.len() + 5);
+    k.extend_from_slice(account.as_bytes());
+    k.push(0);
+    k.extend_from_slice(region.as_bytes());
+    k.push(0);
+    k.push(attr.code());
+    k.push(0);
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k
+}
+
+/// The key of a chunk: its list, then its newest position.
+fn chunk_key(prefix: &[u8], (time, seq): (i64, u64)) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 16);
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(&(time.max(0) as u64).to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// What indexing reads of a record; borrowed, since it runs once per event.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Indexed<'a> {
+    #[serde(rename = "eventID", borrow)]
+    event_id: Cow<'a, str>,
+    #[serde(borrow)]
+    event_name: Cow<'a, str>,
+    #[serde(borrow)]
+    event_source: Cow<'a, str>,
+    #[serde(borrow)]
+    event_time: Cow<'a, str>,
+    #[serde(borrow)]
+    aws_region: Cow<'a, str>,
+    read_only: Option<bool>,
+    management_event: Option<bool>,
+    #[serde(borrow)]
+    recipient_account_id: Cow<'a, str>,
+    #[serde(borrow)]
+    user_identity: IndexedIdentity<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexedIdentity<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    access_key_id: Option<Cow<'a, str>>,
+}
+
+/// The LookupEvents `Username` of a record's identity.
+fn username<'a>(id: &'a IndexedIdentity<'a>) -> Option<&'a str> {
+    match id.kind.as_deref() {
+        Some("Root") => Some("root"),
+        Some("AssumedRole") | Some("FederatedUser") => {
+            id.arn.as_deref().and_then(|a| a.rsplit('/').next())
+        }
+        _ => id.user_name.as_deref(),
+    }
+}
+
+pub fn event_time_epoch(s: &str) -> Option<i64> {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%SZ")
+        .ok()
+        .map(|t| t.and_utc().timestamp())
+}
+
+/// The new entries of one batch, by list prefix.
+type Postings = BTreeMap<Vec<u8>, Vec<Entry>>;
+
+/// Adds one journal entry's positions to the batch's lists (none for data events).
+fn post(postings: &mut Postings, seq: u64, entry: &[u8]) {
+    let Some((meta, record)) = journal::decode(entry) else {
+        return;
+    };
+    let Ok(ev) = serde_json::from_slice::<Indexed>(record) else {
+        return;
+    };
+    if ev.management_event == Some(false) {
+        return;
+    }
+    let Some(time) = event_time_epoch(&ev.event_time) else {
+        return;
+    };
+    let (acct, region) = (&*ev.recipient_account_id, &*ev.aws_region);
+    let mut add = |attr: Attribute, value: &str| {
+        let l = list(acct, region, attr, value);
+        let tag = l.tag.unwrap_or(0);
+        postings
+            .entry(l.prefix)
+            .or_default()
+            .push(Entry { time, seq, tag });
+    };
+    add(Attribute::All, "");
+    add(Attribute::EventId, &ev.event_id);
+    add(Attribute::EventName, &ev.event_name);
+    add(Attribute::EventSource, &ev.event_source);
+    let read_only = if ev.read_only.unwrap_or(false) {
+        "true"
+    } else {
+        "false"
+    };
+    add(Attribute::ReadOnly, read_only);
+    if let Some(u) = username(&ev.user_identity) {
+        add(Attribute::Username, u);
+    }
+    if let Some(k) = ev
+        .user_identity
+        .access_key_id
+        .as_deref()
+        .filter(|k| !k.is_empty())
+    {
+        add(Attribute::AccessKeyId, k);
+    }
+    for (t, n) in &meta.lookup_resources {
+        add(Attribute::ResourceType, t);
+        add(Attribute::ResourceName, n);
+    }
+}
+
+fn corrupt(key: &[u8]) -> StoreError {
+    StoreError::Corrupt {
+        table: CHUNKS.0,
+        reason: format!("chunk {}", String::from_utf8_lossy(key)),
+    }
+}
+
+/// Adds a batch's entries to one list. They usually all come after the list's newest chunk and
+/// make a new one; when that chunk is small, or an entry belongs before its end (an event of an
+/// earlier second committed late), the chunks they reach are merged with them, so chunks stay
+/// disjoint and sorted.
+fn add_to_list(w: &mut dyn Writer, prefix: &[u8], mut entries: Vec<Entry>) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    entries.sort_unstable();
+    let end = crate::store::prefix_end(prefix);
+    let upper = match &end {
+        Some(e) => Bound::Excluded(e.as_slice()),
+        None => Bound::Unbounded,
+    };
+    let mut first = true;
+    while let Some((key, value)) = w
+        .scan(CHUNKS, Bound::Included(prefix), upper, 1, true)?
+        .into_iter()
+        .next()
+    {
+        let newest = chunk::decode(&value).ok_or_else(|| corrupt(&key))?;
+        let overlaps = newest
+            .last()
+            .is_some_and(|last| last.position() > entries[0].position());
+        let small = first && newest.len() < SMALL_CHUNK;
+        if !(overlaps || small) {
+            break;
+        }
+        w.delete(CHUNKS, &key)?;
+        entries.extend(newest);
+        entries.sort_unstable();
+        first = false;
+        if !overlaps {
+            break;
+        }
+    }
+    let Some(last) = entries.last() else {
+        return Ok(());
+    };
+    w.put(
+        CHUNKS,
+        &chunk_key(prefix, last.position()),
+        &chunk::encode(&entries),
+    )
+}
+
+pub fn cursor(r: &dyn Reader) -> StoreResult<u64> {
+    Ok(r.get(CURSOR, CURSOR_KEY)?
+        .and_then(|v| v.try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0))
+}
+
+/// Indexes what the journal holds beyond the cursor, one batch; returns how many entries.
+/// Blocking: it runs on the consumer's own thread.
+pub fn index_once(journal: &Store, index: &Store) -> StoreResult<usize> {
+    let from = index.read(|r| cursor(r))?;
+    let entries = journal.read(|r| r.journal_after(from, BATCH))?;
+    let Some(last) = entries.last().map(|(s, _)| *s) else {
+        return Ok(0);
+    };
+    let n = entries.len();
+    let mut postings = Postings::new();
+    for (seq, e) in &entries {
+        post(&mut postings, *seq, e);
+    }
+    drop(entries);
+    index.write_blocking(move |w: &mut dyn Writer| -> StoreResult<()> {
+        // A reset may have wiped the journal since the read: then these entries are stale.
+        if cursor(w)? != from {
+            return Ok(());
+        }
+        for (prefix, entries) in postings {
+            add_to_list(w, &prefix, entries)?;
+        }
+        w.put(CURSOR, CURSOR_KEY, &last.to_be_bytes())
+    })?;
+    Ok(n)
+}
+
+/// Makes sure the index is in this code's layout; otherwise drops it, to be rebuilt.
+fn adopt(index: &Store) -> StoreResult<()> {
+    index.write_blocking(|w: &mut dyn Writer| -> StoreResult<()> {
+        if w.get(CURSOR, FORMAT_KEY)?.as_deref() == Some(FORMAT) {
+            return Ok(());
+        }
+        w.delete_prefix(FORMER_ROWS, b"")?;
+        w.delete_prefix(CHUNKS, b"")?;
+        w.delete(CURSOR, CURSOR_KEY)?;
+        w.put(CURSOR, FORMAT_KEY, FORMAT)
+    })
+}
+
+/// Starts the consumer on a thread of its own at background priority: parsing and indexing a
+/// batch takes milliseconds of CPU that calls should not wait behind.
+pub fn start(journal: Store, index: Store, nudge: Arc<Nudge>) {
+    let spawned = std::thread::Builder::new()
+        .name("cairn-history".into())
+        .spawn(move || {
+            crate::background::lower_priority();
+            run(&journal, &index, &nudge)
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "event history consumer could not start");
+    }
+}
+
+/// The consumer's loop: index whatever is new, then wait a little (or until nudged).
+fn run(journal: &Store, index: &Store, nudge: &Nudge) {
+    if let Err(e) = adopt(index) {
+        tracing::error!(error = %e, "event history index could not be prepared");
+        return;
+    }
+    loop {
+        match index_once(journal, index) {
+            Ok(n) if n >= BATCH => continue,
+            Ok(_) => nudge.wait(PAUSE),
+            Err(StoreError::Closed) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "event history indexing failed; retrying");
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+/// Waits until everything committed so far is indexed (bounded), so a LookupEvents right after a
+/// call sees it.
+pub async fn caught_up(
+    journal: &Store,
+    index: &Store,
+    nudge: &Nudge,
+    timeout: Duration,
+) -> StoreResult<()> {
+    let head = journal.read(|r| r.journal_head())?;
+    let deadline = tokio::time::Instant::now() + timeout;
+    while index.read(|r| cursor(r))? < head && tokio::time::Instant::now() < deadline {
+        nudge.nudge();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

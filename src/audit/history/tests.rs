@@ -1,0 +1,204 @@
+//! The index against a plain model: every question answered newest first, page by page.
+
+use super::chunk::{self, Entry};
+use super::*;
+use crate::store::{Durability, SqliteEngine};
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = SqliteEngine::open(&dir.path().join("h.db"), Durability::Process).unwrap();
+    (dir, Store::new(Arc::new(engine)))
+}
+
+fn add(store: &Store, prefix: &[u8], entries: Vec<Entry>) {
+    let prefix = prefix.to_vec();
+    store
+        .write_blocking(move |w: &mut dyn Writer| add_to_list(w, &prefix, entries))
+        .unwrap();
+}
+
+fn e(time: i64, seq: u64) -> Entry {
+    Entry { time, seq, tag: 0 }
+}
+
+/// Every page of a question, concatenated.
+fn all_pages(store: &Store, list: &List, start: i64, end: i64, page: usize) -> Vec<(i64, u64)> {
+    let mut out = Vec::new();
+    let mut before = None;
+    loop {
+        let (found, more) = store
+            .read(|r| lookup(r, list, start, end, before, page))
+            .unwrap();
+        assert!(found.len() <= page);
+        out.extend(found.iter().copied());
+        if !more {
+            return out;
+        }
+        before = found.last().copied();
+    }
+}
+
+fn chunk_count(store: &Store) -> usize {
+    store
+        .read(|r| r.scan(CHUNKS, Bound::Unbounded, Bound::Unbounded, 1_000_000, false))
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn batches_arriving_late_or_small_keep_chunks_disjoint_and_answers_exact() {
+    let (_d, store) = open();
+    let l = list("111111111111", "us-east-2", Attribute::All, "");
+    let mut model = Vec::new();
+    let mut seq = 0u64;
+    // 300 batches of 1..=40 events; a tenth of the events carry a time a second or two older
+    // than their neighbours (built before, committed after).
+    for b in 0..300i64 {
+        let mut batch = Vec::new();
+        for i in 0..(1 + (b * 7) % 40) {
+            seq += 1;
+            let late = seq.is_multiple_of(10) as i64 * (1 + i % 2);
+            batch.push(e(1_000 + b - late, seq));
+        }
+        model.extend(batch.iter().map(Entry::position));
+        add(&store, &l.prefix, batch);
+    }
+    model.sort_unstable();
+    model.reverse();
+    for page in [1, 7, 50] {
+        assert_eq!(all_pages(&store, &l, 0, i64::MAX / 2, page), model);
+    }
+    let window: Vec<_> = model
+        .iter()
+        .copied()
+        .filter(|p| (1_100..=1_200).contains(&p.0))
+        .collect();
+    assert_eq!(all_pages(&store, &l, 1_100, 1_200, 13), window);
+    // Chunks never overlap, and small ones took their successors in.
+    let rows = store
+        .read(|r| r.scan(CHUNKS, Bound::Unbounded, Bound::Unbounded, 100_000, false))
+        .unwrap();
+    let mut previous_max = None;
+    for (_, v) in &rows {
+        let entries = chunk::decode(v).unwrap();
+        let (first, last) = (entries[0].position(), entries.last().unwrap().position());
+        assert!(
+            previous_max.is_none_or(|m| m < first),
+            "overlap at {first:?}"
+        );
+        previous_max = Some(last);
+    }
+    assert!(
+        rows.len() < 300 / 2,
+        "{} chunks for 300 batches",
+        rows.len()
+    );
+}
+
+#[test]
+fn lists_do_not_leak_into_each_other() {
+    let (_d, store) = open();
+    let a = list(
+        "111111111111",
+        "us-east-2",
+        Attribute::EventName,
+        "CreateTrail",
+    );
+    let b = list(
+        "111111111111",
+        "us-east-2",
+        Attribute::EventName,
+        "CreateTrailX",
+    );
+    let c = list(
+        "222222222222",
+        "us-east-2",
+        Attribute::EventName,
+        "CreateTrail",
+    );
+    add(&store, &a.prefix, vec![e(10, 1), e(11, 2)]);
+    add(&store, &b.prefix, vec![e(10, 3)]);
+    add(&store, &c.prefix, vec![e(12, 4)]);
+    assert_eq!(all_pages(&store, &a, 0, 100, 50), vec![(11, 2), (10, 1)]);
+    assert_eq!(all_pages(&store, &b, 0, 100, 50), vec![(10, 3)]);
+    assert_eq!(all_pages(&store, &c, 0, 100, 50), vec![(12, 4)]);
+    assert_eq!(chunk_count(&store), 3);
+}
+
+#[test]
+fn event_ids_share_buckets_and_are_told_apart_by_fingerprint() {
+    let (_d, store) = open();
+    let ids: Vec<String> = (0..2000).map(|i| format!("id-{i}")).collect();
+    let mut by_prefix = Postings::new();
+    for (seq, id) in ids.iter().enumerate() {
+        let l = list("111111111111", "us-east-2", Attribute::EventId, id);
+        by_prefix.entry(l.prefix).or_default().push(Entry {
+            time: 50,
+            seq: seq as u64,
+            tag: l.tag.unwrap(),
+        });
+    }
+    assert!(by_prefix.len() <= 256);
+    for (prefix, entries) in by_prefix {
+        add(&store, &prefix, entries);
+    }
+    for (seq, id) in ids.iter().enumerate().step_by(97) {
+        let l = list("111111111111", "us-east-2", Attribute::EventId, id);
+        assert_eq!(all_pages(&store, &l, 0, 100, 50), vec![(50, seq as u64)]);
+    }
+    let missing = list("111111111111", "us-east-2", Attribute::EventId, "nope");
+    assert_eq!(all_pages(&store, &missing, 0, 100, 50), vec![]);
+}
+
+#[test]
+fn index_once_indexes_management_events_and_skips_data_events() {
+    let (_d, journal) = open();
+    let (_d2, index) = open();
+    let record = |id: &str, name: &str, management: bool| {
+        let rec = serde_json::json!({
+            "eventVersion": "1.11", "eventID": id, "eventName": name,
+            "eventSource": "sts.amazonaws.com", "eventTime": "2026-11-24T10:00:00Z",
+            "awsRegion": "us-east-2", "readOnly": true, "managementEvent": management,
+            "recipientAccountId": "111111111111",
+            "userIdentity": {"type": "IAMUser", "userName": "admin", "accessKeyId": "test",
+                             "arn": "arn:aws:iam::111111111111:user/admin"},
+        });
+        journal::encode(
+            &journal::Meta::default(),
+            &serde_json::to_vec(&rec).unwrap(),
+        )
+    };
+    journal
+        .write_blocking(move |w: &mut dyn Writer| -> StoreResult<()> {
+            w.append_journal(&record("a", "GetCallerIdentity", true))?;
+            w.append_journal(&record("b", "GetObject", false))?;
+            w.append_journal(&record("c", "GetCallerIdentity", true))?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(index_once(&journal, &index).unwrap(), 3);
+    assert_eq!(index_once(&journal, &index).unwrap(), 0);
+    let t = event_time_epoch("2026-11-24T10:00:00Z").unwrap();
+    for (attr, value, want) in [
+        (Attribute::All, "", vec![(t, 3), (t, 1)]),
+        (
+            Attribute::EventName,
+            "GetCallerIdentity",
+            vec![(t, 3), (t, 1)],
+        ),
+        (Attribute::EventName, "GetObject", vec![]),
+        (Attribute::Username, "admin", vec![(t, 3), (t, 1)]),
+        (Attribute::AccessKeyId, "test", vec![(t, 3), (t, 1)]),
+        (Attribute::ReadOnly, "true", vec![(t, 3), (t, 1)]),
+        (
+            Attribute::EventSource,
+            "sts.amazonaws.com",
+            vec![(t, 3), (t, 1)],
+        ),
+        (Attribute::EventId, "c", vec![(t, 3)]),
+        (Attribute::EventId, "b", vec![]),
+    ] {
+        let l = list("111111111111", "us-east-2", attr, value);
+        assert_eq!(all_pages(&index, &l, 0, t + 1, 1), want, "{attr:?} {value}");
+    }
+}
