@@ -116,8 +116,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CAIRN_ORG_ACCOUNT_LIMIT")]
     pub org_account_limit: Option<u32>,
     /// How long a region's digest signing key stays in force before a new one replaces it, like
-    /// `30d` (AWS's, the default) or `10s`; shortened only to test rotation.
-    #[arg(long, env = "CAIRN_SIGNING_KEY_VALIDITY", hide = true)]
+    /// `30d` (AWS's, the default); shortened to test rotation.
+    #[arg(long, env = "CAIRN_SIGNING_KEY_VALIDITY")]
     pub signing_key_validity: Option<String>,
 }
 
