@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// Accounts an organization may hold (AWS's default quota: 10).
     #[arg(long, env = "CAIRN_ORG_ACCOUNT_LIMIT")]
     pub org_account_limit: Option<u32>,
+    /// How long a region's digest signing key stays in force before a new one replaces it, like
+    /// `30d` (AWS's, the default); shortened to test rotation.
+    #[arg(long, env = "CAIRN_SIGNING_KEY_VALIDITY")]
+    pub signing_key_validity: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -133,6 +137,7 @@ struct FileConfig {
     org_account_limit: Option<u32>,
     delivery_interval: Option<String>,
     digest_interval: Option<String>,
+    signing_key_validity: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +155,7 @@ pub struct Settings {
     pub delivery_interval: std::time::Duration,
     pub digest_interval: std::time::Duration,
     pub org_account_limit: u32,
+    pub signing_key_validity: std::time::Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
@@ -272,6 +278,15 @@ impl Settings {
                 .org_account_limit
                 .or(file.org_account_limit)
                 .unwrap_or(10),
+            signing_key_validity: match args
+                .signing_key_validity
+                .as_deref()
+                .or(file.signing_key_validity.as_deref())
+            {
+                Some(v) => crate::delivery::parse_interval(v)
+                    .map_err(|e| format!("--signing-key-validity: {e}"))?,
+                None => crate::digests::keys::VALIDITY,
+            },
         })
     }
 }

@@ -10,6 +10,7 @@
 //! bucket) leaves the batch pending: nothing is lost and delivery resumes when it is fixed.
 
 pub mod files;
+pub mod retired;
 pub mod select;
 pub mod write;
 
@@ -20,7 +21,7 @@ use crate::services::cloudtrail::model::{status_key, DeliveryStatus, Trail, STAT
 use crate::services::cloudtrail::resolve;
 use crate::services::organizations::view;
 use crate::services::s3::ServiceSource;
-use crate::store::{Reader, ReaderExt, Table, WriterExt};
+use crate::store::{Reader, ReaderExt, StoreError, Table, WriterExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,14 +33,15 @@ const MAX_BATCH: u64 = 50_000;
 /// Journal records read per store read.
 const READ_CHUNK: usize = 5_000;
 
+/// A trail's delivery state, by `Trail::state_key`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct Cursor {
+pub(crate) struct Cursor {
     /// Everything up to and including this sequence number is delivered.
-    done: u64,
+    pub(crate) done: u64,
     pending: Option<Batch>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Batch {
     from: u64,
     to: u64,
@@ -57,18 +59,31 @@ pub async fn run(app: Arc<App>) {
     }
 }
 
-/// Delivers what every trail has pending or newly covered. Trails are read as CloudTrail sees
-/// them now: an organization trail whose organization went away is a plain trail again.
+/// Every trail the consumers serve: the live ones as CloudTrail sees them now (an
+/// organization trail whose organization went away is a plain trail again), then the deleted
+/// ones still finishing.
+pub fn trails(r: &dyn Reader) -> Result<Vec<Trail>, StoreError> {
+    let mut all = resolve::all(r).map_err(|e| StoreError::Backend(e.to_string()))?;
+    all.extend(retired::all(r)?);
+    Ok(all)
+}
+
+/// Delivers what every trail has pending or newly covered.
 pub async fn cycle(app: &Arc<App>) -> Result<(), AwsError> {
-    let (trails, head) = app.store.read(|r| {
-        Ok((
-            resolve::all(r).map_err(|e| crate::store::StoreError::Backend(e.to_string()))?,
-            r.journal_head()?,
-        ))
-    })?;
+    let (trails, head) = app.store.read(|r| Ok((trails(r)?, r.journal_head()?)))?;
     for t in trails {
         if let Err(e) = deliver(app, &t, head).await {
             tracing::warn!(trail = %t.arn(), error = %e, "delivery failed");
+        }
+        if t.retired {
+            let t2 = t.clone();
+            if app
+                .store
+                .write(move |w| retired::finish_if_done(w, &t2))
+                .await?
+            {
+                tracing::info!(trail = %t.arn(), "deleted trail's deliveries finished");
+            }
         }
     }
     Ok(())
@@ -86,7 +101,8 @@ fn covered_org(r: &dyn Reader, t: &Trail) -> Result<Option<String>, AwsError> {
 
 async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
     let arn = t.arn();
-    let stored: Option<Cursor> = app.store.read(|r| r.get_json(CURSORS, arn.as_bytes()))?;
+    let state = t.state_key();
+    let stored: Option<Cursor> = app.store.read(|r| r.get_json(CURSORS, state.as_bytes()))?;
     let batch = match stored.as_ref().and_then(|c| c.pending.clone()) {
         Some(b) => b,
         None => {
@@ -106,14 +122,33 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
                 to: head.min(done + MAX_BATCH),
                 at_ms: app.clock.now().timestamp_millis(),
             };
-            let key = arn.clone();
-            let cur = Cursor {
-                done,
-                pending: Some(b.clone()),
-            };
-            app.store
-                .write(move |w| w.put_json(CURSORS, key.as_bytes(), &cur))
+            let prior = stored.as_ref().map(|c| c.done);
+            let (key, cur, owner) = (
+                state.clone(),
+                Cursor {
+                    done,
+                    pending: Some(b.clone()),
+                },
+                t.clone(),
+            );
+            let owned = app
+                .store
+                .write(move |w| -> Result<bool, StoreError> {
+                    // Unless DeleteTrail moved the state away since this cycle read it.
+                    let unchanged = w
+                        .get_json::<Cursor>(CURSORS, key.as_bytes())?
+                        .map(|c| c.done)
+                        == prior;
+                    let owned = retired::owns(w, &owner)? && unchanged;
+                    if owned {
+                        w.put_json(CURSORS, key.as_bytes(), &cur)?;
+                    }
+                    Ok(owned)
+                })
                 .await?;
+            if !owned {
+                return Ok(());
+            }
             b
         }
     };
@@ -168,22 +203,36 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
         )
         .await;
         if let Err(e) = outcome {
-            record_status(app, &arn, region, Err(e.code.to_string())).await?;
+            if !t.retired {
+                record_status(app, &arn, region, Err(e.code.to_string())).await?;
+            }
             return Err(e);
         }
         delivered_regions.push(region.clone());
     }
-    let key = arn.clone();
+    let (key, owner) = (state.clone(), t.clone());
     let cur = Cursor {
         done: batch.to,
         pending: None,
     };
-    app.store
-        .write(move |w| {
+    let owned = app
+        .store
+        .write(move |w| -> Result<bool, StoreError> {
+            // The batch is still this trail's (DeleteTrail may have handed it on meanwhile).
+            let still = w
+                .get_json::<Cursor>(CURSORS, key.as_bytes())?
+                .is_some_and(|c| c.pending == Some(batch.clone()));
+            if !still || !retired::owns(w, &owner)? {
+                return Ok(false);
+            }
             crate::digests::record_files(w, &key, &digested)?;
-            w.put_json(CURSORS, key.as_bytes(), &cur)
+            w.put_json(CURSORS, key.as_bytes(), &cur)?;
+            Ok(true)
         })
         .await?;
+    if !owned || t.retired {
+        return Ok(());
+    }
     for region in delivered_regions {
         record_status(app, &arn, &region, Ok(())).await?;
     }
@@ -282,6 +331,7 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
         "s" | "" => n,
         "m" => n * 60.0,
         "h" => n * 3600.0,
+        "d" => n * 86400.0,
         _ => return Err(format!("'{s}' is not a duration like 2s or 5m")),
     };
     if secs <= 0.0 {
@@ -298,6 +348,7 @@ mod tests {
         assert_eq!(super::parse_interval("5m").unwrap().as_secs(), 300);
         assert_eq!(super::parse_interval("250ms").unwrap().as_millis(), 250);
         assert_eq!(super::parse_interval("1h").unwrap().as_secs(), 3600);
+        assert_eq!(super::parse_interval("30d").unwrap().as_secs(), 30 * 86400);
         assert!(super::parse_interval("0s").is_err());
         assert!(super::parse_interval("soon").is_err());
     }

@@ -3,12 +3,14 @@
 //! same key and the same bytes.
 
 use chrono::{DateTime, Utc};
+use flate2::{Compression, GzBuilder};
 use rsa::pkcs1v15::SigningKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
+use std::io::Write;
 
 pub const SIGNATURE_ALGORITHM: &str = "SHA256withRSA";
 
@@ -125,6 +127,23 @@ pub fn string_to_sign(c: &Contents, body: &[u8]) -> String {
 pub fn sign(key: &RsaPrivateKey, to_sign: &str) -> String {
     let signer = SigningKey::<Sha256>::new(key.clone());
     hex::encode(signer.sign(to_sign.as_bytes()).to_bytes())
+}
+
+/// A digest's body and signature: the JSON serialised once, and the signature over it.
+pub fn make(c: &Contents, key: &RsaPrivateKey) -> (Vec<u8>, String) {
+    let body = body(c);
+    let signature = sign(key, &string_to_sign(c, &body));
+    (body, signature)
+}
+
+/// The stored object: gzip without a timestamp, so a retried PUT writes the same bytes.
+pub fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut gz = GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), Compression::fast());
+    gz.write_all(body)
+        .and_then(|_| gz.finish())
+        .expect("gzip into memory does not fail")
 }
 
 /// A log file's entry facts from its records (as journaled): the hash of the uncompressed

@@ -1,7 +1,7 @@
 //! The signing keys of log file integrity validation (spec cloudtrail.md §8.4): one RSA-2048
-//! key pair per region, valid for 30 days, then replaced by a new one. Retired keys are kept
-//! forever so old digests still validate. The private key lives only in the store, sealed
-//! with the server's master key.
+//! key pair per region, valid for 30 days (`--signing-key-validity`), then replaced by a new
+//! one when a digest is next signed there. Retired keys are kept forever so old digests still
+//! validate. The private key lives only in the store, sealed with the server's master key.
 
 use crate::auth::sealer::Sealer;
 use crate::error::AwsError;
@@ -15,7 +15,8 @@ use std::ops::Bound;
 
 /// Keys by `<region>\0<validity start, 20 digits>`: a region's keys in age order.
 pub const KEYS: Table = Table("digests.keys");
-pub const VALIDITY_MS: i64 = 30 * 24 * 3600 * 1000;
+/// How long a key is in force unless configured otherwise: AWS's keys are valid for 30 days.
+pub const VALIDITY: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyPair {
@@ -38,8 +39,13 @@ pub fn fingerprint(public_der: &[u8]) -> String {
     hex::encode(Md5::digest(public_der))
 }
 
-/// A fresh key pair for `region`, valid from `now_ms` for 30 days.
-pub fn generate(sealer: &Sealer, region: &str, now_ms: i64) -> Result<KeyPair, AwsError> {
+/// A fresh key pair for `region`, in force from `now_ms` for `validity`.
+pub fn generate(
+    sealer: &Sealer,
+    region: &str,
+    now_ms: i64,
+    validity: std::time::Duration,
+) -> Result<KeyPair, AwsError> {
     let private = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).map_err(AwsError::internal)?;
     let public_der = private
         .to_public_key()
@@ -52,7 +58,7 @@ pub fn generate(sealer: &Sealer, region: &str, now_ms: i64) -> Result<KeyPair, A
         public_key: base64::engine::general_purpose::STANDARD.encode(public_der.as_bytes()),
         sealed_private_key: sealer.seal(private_der.as_bytes()),
         valid_from_ms: now_ms,
-        valid_until_ms: now_ms + VALIDITY_MS,
+        valid_until_ms: now_ms + validity.as_millis() as i64,
     })
 }
 
@@ -74,21 +80,6 @@ pub fn current(r: &dyn Reader, region: &str, now_ms: i64) -> Result<Option<KeyPa
     Ok(None)
 }
 
-/// The region's key in force at `now_ms`, made now when there is none.
-pub fn current_or_new(
-    w: &mut dyn Writer,
-    sealer: &Sealer,
-    region: &str,
-    now_ms: i64,
-) -> Result<KeyPair, AwsError> {
-    if let Some(k) = current(w, region, now_ms)? {
-        return Ok(k);
-    }
-    let k = generate(sealer, region, now_ms)?;
-    w.put_json(KEYS, &key(region, now_ms), &k)?;
-    Ok(k)
-}
-
 /// Puts `fresh` in force for `region` unless a key already is (another writer was first).
 pub fn install(
     w: &mut dyn Writer,
@@ -103,9 +94,16 @@ pub fn install(
     Ok(fresh)
 }
 
-/// Every key of every region whose validity overlaps `[from_ms, to_ms]`.
-pub fn overlapping(r: &dyn Reader, from_ms: i64, to_ms: i64) -> Result<Vec<KeyPair>, AwsError> {
-    let all: Vec<(Vec<u8>, KeyPair)> = r.scan_prefix_json(KEYS, b"", usize::MAX)?;
+/// Every key of `region` whose validity overlaps `[from_ms, to_ms]`, oldest first. Only the
+/// region's own: digests are signed per region and validate-logs asks the source region.
+pub fn overlapping(
+    r: &dyn Reader,
+    region: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<KeyPair>, AwsError> {
+    let all: Vec<(Vec<u8>, KeyPair)> =
+        r.scan_prefix_json(KEYS, format!("{region}\0").as_bytes(), usize::MAX)?;
     Ok(all
         .into_iter()
         .map(|(_, k)| k)

@@ -1,7 +1,7 @@
 //! StartLogging, StopLogging, GetTrailStatus (spec cloudtrail.md §3.10, §4, §7.4).
 
 use super::input::req_str;
-use super::model::{status_key, DeliveryStatus, STATUS, TRAILS};
+use super::model::{status_key, DeliveryStatus, Trail, STATUS, TRAILS};
 use super::resolve;
 use crate::error::AwsError;
 use crate::services::{iso8601, JsonInput, RequestContext};
@@ -33,16 +33,24 @@ pub fn stop_logging(
 ) -> Result<Value, AwsError> {
     let mut t = resolve::resolve_for_change(w, ctx, &req_str(input, "Name")?)?;
     if t.logging {
+        stop(w, ctx, &mut t)?;
+        w.put_json(TRAILS, &t.key(), &t)?;
+    }
+    Ok(json!({}))
+}
+
+/// Ends the trail's logging period after this call's own record (StopLogging's, or
+/// DeleteTrail's): that record is the last one the trail delivers.
+pub fn stop(w: &mut dyn Writer, ctx: &RequestContext, t: &mut Trail) -> Result<(), AwsError> {
+    if t.logging {
         t.logging = false;
         t.stop_logging_time = Some(ctx.time.timestamp_millis());
-        // The StopLogging record itself is the last one delivered.
         let last = w.journal_head()? + 1;
         if let Some(p) = t.logging_periods.last_mut() {
             p.1 = Some(last + 1);
         }
-        w.put_json(TRAILS, &t.key(), &t)?;
     }
-    Ok(json!({}))
+    Ok(())
 }
 
 fn epoch(ms: i64) -> Value {

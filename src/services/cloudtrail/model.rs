@@ -53,6 +53,10 @@ pub struct Trail {
     pub start_logging_time: Option<i64>,
     pub stop_logging_time: Option<i64>,
     pub created: i64,
+    /// A deleted trail whose last log files and final digests are still being delivered
+    /// (`delivery::retired`); never set on a trail in `TRAILS`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 pub fn key(owner: &str, region: &str, name: &str) -> Vec<u8> {
@@ -79,6 +83,16 @@ impl Trail {
 
     pub fn key(&self) -> Vec<u8> {
         key(&self.owner, &self.home_region, &self.name)
+    }
+
+    /// Where the journal consumers keep their state for this trail (delivery cursor, digest
+    /// chains): its ARN; for a deleted trail still finishing, the ARN and its creation time,
+    /// so a new trail of the same name starts with no history of the old one.
+    pub fn state_key(&self) -> String {
+        match self.retired {
+            true => format!("{}#{}", self.arn(), self.created),
+            false => self.arn(),
+        }
     }
 
     pub fn sns_topic_arn(&self) -> Option<String> {

@@ -1,7 +1,7 @@
 //! ListPublicKeys (spec cloudtrail.md §8.4): the keys digests are signed with, as base64 DER
-//! PKCS#1, every key whose validity overlaps `[StartTime, EndTime]` in one page. Keys of every
-//! region are listed, so validation works whatever region the caller asks in; the caller's own
-//! region always has a key in force.
+//! PKCS#1, every key of the caller's region whose validity overlaps `[StartTime, EndTime]`, in
+//! one page. As on AWS, digests are signed per region, so validate-logs is run with `--region`
+//! set to the region whose digests it checks. The region always has a key in force.
 
 use super::timestamp;
 use crate::app::App;
@@ -39,10 +39,15 @@ pub fn list_public_keys(
         ));
     }
     if keys::current(w, &ctx.region, now_ms)?.is_none() {
-        let fresh = keys::generate(app.auth.sealer(), &ctx.region, now_ms)?;
+        let fresh = keys::generate(
+            app.auth.sealer(),
+            &ctx.region,
+            now_ms,
+            app.settings.signing_key_validity,
+        )?;
         keys::install(w, &ctx.region, now_ms, fresh)?;
     }
-    let list: Vec<Value> = keys::overlapping(w, from, to)?
+    let list: Vec<Value> = keys::overlapping(w, &ctx.region, from, to)?
         .into_iter()
         .map(|k| {
             json!({

@@ -63,6 +63,7 @@ pub fn create_trail(
         start_logging_time: None,
         stop_logging_time: None,
         created: ctx.time.timestamp_millis(),
+        retired: false,
     };
     check_room(w, &t, None)?;
     check_bucket(w, ctx, &t)?;
@@ -160,10 +161,14 @@ pub fn delete_trail(
     input: &JsonInput,
 ) -> Result<Value, AwsError> {
     let name = req_str(input, "Name")?;
-    let t = resolve::resolve_for_change(w, ctx, &name)?;
+    let mut t = resolve::resolve_for_change(w, ctx, &name)?;
     w.delete(TRAILS, &t.key())?;
     // A trail created later under the same name starts with no delivery history.
     w.delete_prefix(STATUS, &status_prefix(&t.arn()))?;
+    // As StopLogging: the trail's last log file holds this call, and a validated trail ends
+    // its digest chains with final digests; the consumers finish it after it is gone.
+    super::logging::stop(w, ctx, &mut t)?;
+    crate::delivery::retired::retire(w, t)?;
     Ok(json!({}))
 }
 
@@ -198,6 +203,7 @@ mod tests {
             start_logging_time: None,
             stop_logging_time: None,
             created: 0,
+            retired: false,
         }
     }
 
