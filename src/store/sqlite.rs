@@ -16,8 +16,8 @@ use std::sync::{mpsc, Arc, Mutex};
 const MAX_GROUP: usize = 1024;
 /// How often the checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY_MS: u64 = 200;
-/// WAL pages after which the writer checkpoints by itself (the checkpointer normally does it).
-const AUTOCHECKPOINT_PAGES: u32 = 16384;
+/// WAL pages (4 KiB) after which the writer checkpoints and restarts the WAL.
+const AUTOCHECKPOINT_PAGES: u32 = 256;
 /// Prepared statements kept per connection (scans with different bounds are distinct statements).
 const STATEMENT_CACHE: usize = 128;
 /// Read connections kept open between reads.
@@ -78,10 +78,10 @@ impl SqliteEngine {
             Durability::Process => "NORMAL",
             Durability::Power => "FULL",
         };
-        // The checkpointer thread copies the WAL into the database beside the writer, and the
-        // writer restarts the WAL by itself once everything is copied. The writer's automatic
-        // checkpoint, which would copy pages on the path of a commit, is only a backstop for a
-        // checkpointer that falls far behind.
+        // The writer checkpoints every AUTOCHECKPOINT_PAGES itself: under sustained writes only
+        // the writer can restart the WAL, and a short WAL keeps each of those checkpoints (and
+        // the commit that runs it) short. Measured at 16 connections of recorded calls: 256
+        // pages gave a p99 of 4.5 ms, 1,000 pages 7.5 ms, 16,384 pages 60 ms stalls.
         conn.execute_batch(&format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; \
              PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}; {SCHEMA}"
@@ -107,7 +107,7 @@ impl SqliteEngine {
             .name("cairn-store-checkpoint".into())
             .spawn({
                 let stop = stop.clone();
-                move || checkpoint_loop(checkpoints, stop)
+                move || checkpoint_loop(checkpoints, stop, background)
             })
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(SqliteEngine {
@@ -167,9 +167,14 @@ impl Engine for SqliteEngine {
 }
 
 /// Copies committed WAL pages into the database file every little while, so the WAL stays
-/// small. PASSIVE never blocks the writer or readers; it does what it can and tries again.
-fn checkpoint_loop(conn: Connection, stop: Arc<AtomicBool>) {
-    crate::background::lower_priority();
+/// small and a quiet database's WAL is copied too. PASSIVE never blocks the writer or readers;
+/// it does what it can and tries again.
+fn checkpoint_loop(conn: Connection, stop: Arc<AtomicBool>, background: bool) {
+    // The main database's checkpointer keeps normal priority: when it falls behind, the writer
+    // ends up copying the WAL itself, on the path of a commit.
+    if background {
+        crate::background::lower_priority();
+    }
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(CHECKPOINT_EVERY_MS));
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
