@@ -39,18 +39,27 @@ pub fn unique_suffix(trail_arn: &str, from: u64, to: u64, account: &str, region:
 /// `{"Records":[...]}` from the records' own bytes (exactly as journaled), gzipped with no
 /// timestamp in the header so the same records always give the same bytes.
 pub fn log_body(records: &[&[u8]]) -> Vec<u8> {
+    gzip(|gz| {
+        gz.write_all(b"{\"Records\":[")?;
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                gz.write_all(b",")?;
+            }
+            gz.write_all(r)?;
+        }
+        gz.write_all(b"]}")
+    })
+}
+
+/// Gzip of what `fill` writes, with no timestamp in the header: the same bytes in always give
+/// the same object, so a retried PUT (log file or digest) writes exactly what it wrote before.
+pub fn gzip(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Vec<u8> {
     let mut gz = GzBuilder::new()
         .mtime(0)
         .write(Vec::new(), Compression::fast());
-    let _ = gz.write_all(b"{\"Records\":[");
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            let _ = gz.write_all(b",");
-        }
-        let _ = gz.write_all(r);
-    }
-    let _ = gz.write_all(b"]}");
-    gz.finish().expect("gzip into memory does not fail")
+    fill(&mut gz)
+        .and_then(|_| gz.finish())
+        .expect("gzip into memory does not fail")
 }
 
 #[cfg(test)]

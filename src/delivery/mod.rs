@@ -20,7 +20,6 @@ use crate::error::AwsError;
 use crate::services::cloudtrail::model::{status_key, DeliveryStatus, Trail, STATUS};
 use crate::services::cloudtrail::resolve;
 use crate::services::organizations::view;
-use crate::services::s3::ServiceSource;
 use crate::store::{Reader, ReaderExt, StoreError, Table, WriterExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -89,8 +88,9 @@ pub async fn cycle(app: &Arc<App>) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// The organization whose accounts an organization trail covers, while its owner manages it.
-fn covered_org(r: &dyn Reader, t: &Trail) -> Result<Option<String>, AwsError> {
+/// The organization whose accounts an organization trail covers (and whose folder its files go
+/// under), while its owner manages it.
+pub fn covered_org(r: &dyn Reader, t: &Trail) -> Result<Option<String>, StoreError> {
     if !t.is_organization_trail {
         return Ok(None);
     }
@@ -152,19 +152,10 @@ async fn deliver(app: &Arc<App>, t: &Trail, head: u64) -> Result<(), AwsError> {
             b
         }
     };
-    let org = app.store.read(|r| {
-        covered_org(r, t).map_err(|e| crate::store::StoreError::Backend(e.to_string()))
-    })?;
+    let org = app.store.read(|r| covered_org(r, t))?;
     let groups = collect(app, t, &batch, org.as_deref())?;
     let at = chrono::DateTime::from_timestamp_millis(batch.at_ms).unwrap_or_else(chrono::Utc::now);
-    let source = ServiceSource {
-        source_arn: Some(arn.clone()),
-        source_account: Some(t.owner.clone()),
-        source_org_id: app
-            .store
-            .read(|r| view::organization_of(r, &t.owner))?
-            .map(|o| o.id),
-    };
+    let source = write::source(app, t)?;
     let mut delivered_regions = Vec::new();
     let mut digested = Vec::new();
     for ((account, region), records) in &groups {

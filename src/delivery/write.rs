@@ -7,6 +7,8 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::error::AwsError;
 use crate::ids;
+use crate::services::cloudtrail::model::Trail;
+use crate::services::organizations::view;
 use crate::services::s3::acl::AclRequest;
 use crate::services::s3::objects::{
     self, ObjectAttributes, PutObjectInput, ReceivedBody, WriteConditions,
@@ -26,6 +28,19 @@ pub struct Delivery<'a> {
     pub region: &'a str,
     /// S3 user metadata (names without `x-amz-meta-`): a digest's signature.
     pub metadata: Vec<(String, String)>,
+}
+
+/// How CloudTrail presents itself to the bucket policy when it writes for `t`: the trail as
+/// `aws:SourceArn`, its owner as `aws:SourceAccount`, the owner's organization.
+pub fn source(app: &App, t: &Trail) -> Result<ServiceSource, AwsError> {
+    Ok(ServiceSource {
+        source_arn: Some(t.arn()),
+        source_account: Some(t.owner.clone()),
+        source_org_id: app
+            .store
+            .read(|r| view::organization_of(r, &t.owner))?
+            .map(|o| o.id),
+    })
 }
 
 /// Writes one object; the error is S3's (AccessDenied, NoSuchBucket, ...).

@@ -60,14 +60,10 @@ pub struct Due {
 
 /// The (account, region) pairs a logging trail covers.
 pub fn covered(r: &dyn Reader, t: &Trail) -> Result<BTreeSet<(String, String)>, StoreError> {
-    let mut accounts = vec![t.owner.clone()];
-    if t.is_organization_trail {
-        if let Some(o) =
-            view::organization_of(r, &t.owner)?.filter(|o| o.management_account == t.owner)
-        {
-            accounts = view::members(r, &o.id)?;
-        }
-    }
+    let accounts = match crate::delivery::covered_org(r, t)? {
+        Some(org) => view::members(r, &org)?,
+        None => vec![t.owner.clone()],
+    };
     let mut regions = vec![t.home_region.as_str()];
     if t.is_multi_region {
         regions.extend(DEFAULT_REGIONS.iter().filter(|r| **r != t.home_region));

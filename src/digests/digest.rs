@@ -3,14 +3,12 @@
 //! same key and the same bytes.
 
 use chrono::{DateTime, Utc};
-use flate2::{Compression, GzBuilder};
 use rsa::pkcs1v15::SigningKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
-use std::io::Write;
 
 pub const SIGNATURE_ALGORITHM: &str = "SHA256withRSA";
 
@@ -134,16 +132,6 @@ pub fn make(c: &Contents, key: &RsaPrivateKey) -> (Vec<u8>, String) {
     let body = body(c);
     let signature = sign(key, &string_to_sign(c, &body));
     (body, signature)
-}
-
-/// The stored object: gzip without a timestamp, so a retried PUT writes the same bytes.
-pub fn gzip(body: &[u8]) -> Vec<u8> {
-    let mut gz = GzBuilder::new()
-        .mtime(0)
-        .write(Vec::new(), Compression::fast());
-    gz.write_all(body)
-        .and_then(|_| gz.finish())
-        .expect("gzip into memory does not fail")
 }
 
 /// A log file's entry facts from its records (as journaled): the hash of the uncompressed

@@ -10,24 +10,10 @@ use crate::app::App;
 use crate::delivery::{retired, write};
 use crate::error::AwsError;
 use crate::services::cloudtrail::model::{status_key, DeliveryStatus, Trail, STATUS};
-use crate::services::organizations::view;
-use crate::services::s3::ServiceSource;
 use crate::store::{ReaderExt, StoreError, WriterExt};
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 use std::sync::Arc;
-
-/// The organization whose folder an organization trail writes under.
-fn org_folder(app: &App, t: &Trail) -> Result<Option<String>, AwsError> {
-    if !t.is_organization_trail {
-        return Ok(None);
-    }
-    Ok(app
-        .store
-        .read(|r| view::organization_of(r, &t.owner))?
-        .filter(|o| o.management_account == t.owner)
-        .map(|o| o.id))
-}
 
 /// The chain's next digest, durable as its pending one; None when its window is still empty
 /// (less than a second since the previous one) or the trail is no longer this cycle's.
@@ -39,7 +25,7 @@ pub async fn prepare(app: &Arc<App>, t: &Trail, due: &Due) -> Result<Option<Pend
     if end <= due.chain.start {
         return Ok(None);
     }
-    let org = org_folder(app, t)?;
+    let org = app.store.read(|r| crate::delivery::covered_org(r, t))?;
     let end_t = DateTime::<Utc>::from_timestamp(end, 0).unwrap_or_default();
     let key = digest::digest_key(
         t.s3_key_prefix.as_deref(),
@@ -112,9 +98,11 @@ pub async fn deliver(app: &Arc<App>, t: &Trail, due: Due) -> Result<(), AwsError
         return Ok(());
     };
     let body = pending.body.clone();
-    let gz = tokio::task::spawn_blocking(move || digest::gzip(body.as_bytes()))
-        .await
-        .map_err(AwsError::internal)?;
+    let gz = tokio::task::spawn_blocking(move || {
+        crate::delivery::files::gzip(|gz| gz.write_all(body.as_bytes()))
+    })
+    .await
+    .map_err(AwsError::internal)?;
     let arn = t.arn();
     let outcome = write::put(
         app,
@@ -122,14 +110,7 @@ pub async fn deliver(app: &Arc<App>, t: &Trail, due: Due) -> Result<(), AwsError
             bucket: &pending.bucket,
             key: pending.key.clone(),
             body: gz,
-            source: ServiceSource {
-                source_arn: Some(arn.clone()),
-                source_account: Some(t.owner.clone()),
-                source_org_id: app
-                    .store
-                    .read(|r| view::organization_of(r, &t.owner))?
-                    .map(|o| o.id),
-            },
+            source: write::source(app, t)?,
             region: &due.region,
             metadata: vec![
                 ("signature".into(), pending.signature.clone()),

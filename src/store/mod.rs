@@ -133,16 +133,11 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
-        let job: WriteJob = Box::new(move |w: &mut dyn Writer| {
-            let result = run_isolated(w, f);
-            Box::new(move |committed: StoreResult<()>| {
-                let _ = tx.send(match committed {
-                    Ok(()) => result,
-                    Err(e) => Err(E::from(e)),
-                });
-            })
-        });
-        self.engine.submit(job).map_err(E::from)?;
+        self.engine
+            .submit(isolated_job(f, move |r| {
+                let _ = tx.send(r);
+            }))
+            .map_err(E::from)?;
         rx.await
             .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
     }
@@ -157,16 +152,11 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T, E>>(1);
-        let job: WriteJob = Box::new(move |w: &mut dyn Writer| {
-            let result = run_isolated(w, f);
-            Box::new(move |committed: StoreResult<()>| {
-                let _ = tx.send(match committed {
-                    Ok(()) => result,
-                    Err(e) => Err(E::from(e)),
-                });
-            })
-        });
-        self.engine.submit(job).map_err(E::from)?;
+        self.engine
+            .submit(isolated_job(f, move |r| {
+                let _ = tx.send(r);
+            }))
+            .map_err(E::from)?;
         rx.recv()
             .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
     }
@@ -188,6 +178,27 @@ impl Store {
     pub fn submit(&self, job: WriteJob) -> StoreResult<()> {
         self.engine.submit(job)
     }
+}
+
+/// The job of a `Store::write`: `f` runs isolated, and `reply` gets its result once the commit
+/// is known (the commit's error when it failed).
+fn isolated_job<T, E>(
+    f: impl FnOnce(&mut dyn Writer) -> Result<T, E> + Send + 'static,
+    reply: impl FnOnce(Result<T, E>) + Send + 'static,
+) -> WriteJob
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    Box::new(move |w: &mut dyn Writer| {
+        let result = run_isolated(w, f);
+        Box::new(move |committed: StoreResult<()>| {
+            reply(match committed {
+                Ok(()) => result,
+                Err(e) => Err(E::from(e)),
+            })
+        })
+    })
 }
 
 /// Runs `f` in a nested transaction that is rolled back when `f` fails.

@@ -20,8 +20,7 @@ pub fn lookup(
     limit: usize,
 ) -> StoreResult<(Vec<(i64, u64)>, bool)> {
     let upper = before.unwrap_or((end, u64::MAX));
-    let wanted =
-        |p: (i64, u64)| p.0 >= start && p.0 <= end && before.is_none_or(|b| p < b) && p <= upper;
+    let wanted = |p: (i64, u64)| p.0 >= start && p.0 <= end && before.is_none_or(|b| p < b);
     let mut found: Vec<(i64, u64)> = Vec::with_capacity(limit + 1);
     let take = |value: &[u8], key: &[u8], found: &mut Vec<(i64, u64)>| -> StoreResult<()> {
         let entries = chunk::decode(value).ok_or_else(|| corrupt(key))?;

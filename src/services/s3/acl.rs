@@ -251,6 +251,31 @@ pub fn resolve(
     Ok(Some(grants))
 }
 
+/// The ACL a PutBucketAcl / PutObjectAcl stores: None when the bucket enforces ownership and the
+/// request only restates the owner's full control (accepted, nothing to store); refused when it
+/// names no ACL at all or grants anything else under enforced ownership.
+fn replacement(
+    req: &AclRequest,
+    b: &Bucket,
+    object_owner: Option<&str>,
+) -> Result<Option<Vec<Grant>>, AwsError> {
+    let Some(grants) = resolve(req, &b.owner, object_owner)? else {
+        return Err(AwsError::new(
+            400,
+            "MissingSecurityHeader",
+            "Your request was missing a required header",
+        )
+        .with("MissingHeaderName", "x-amz-acl"));
+    };
+    if b.effective_ownership() == Ownership::BucketOwnerEnforced {
+        if enforced_accepts(req, &Some(grants), &b.owner) {
+            return Ok(None);
+        }
+        return Err(not_supported());
+    }
+    Ok(Some(grants))
+}
+
 /// Whether an ACL request is acceptable under BucketOwnerEnforced: absent, the canned
 /// `bucket-owner-full-control`, or grants that give the bucket owner full control and nothing
 /// else.
@@ -325,21 +350,9 @@ pub fn put_bucket_acl(
         .map(|c| ("s3:x-amz-acl", c.clone()))
         .collect();
     authorize::check(w, call, "s3:PutBucketAcl", &Target::bucket(&b), &extra)?;
-    let grants = resolve(req, &b.owner, None)?;
-    let Some(grants) = grants else {
-        return Err(AwsError::new(
-            400,
-            "MissingSecurityHeader",
-            "Your request was missing a required header",
-        )
-        .with("MissingHeaderName", "x-amz-acl"));
+    let Some(grants) = replacement(req, &b, None)? else {
+        return Ok(());
     };
-    if b.effective_ownership() == Ownership::BucketOwnerEnforced {
-        if enforced_accepts(req, &Some(grants), &b.owner) {
-            return Ok(());
-        }
-        return Err(not_supported());
-    }
     b.acl = grants;
     w.put_json(super::BUCKETS, b.name.as_bytes(), &b)?;
     Ok(())
@@ -393,21 +406,9 @@ pub fn put_object_acl(
         &extra,
     )?;
     let mut o = o.ok_or_else(|| no_such_key(key))?;
-    let grants = resolve(req, &b.owner, Some(&o.owner))?;
-    let Some(grants) = grants else {
-        return Err(AwsError::new(
-            400,
-            "MissingSecurityHeader",
-            "Your request was missing a required header",
-        )
-        .with("MissingHeaderName", "x-amz-acl"));
+    let Some(grants) = replacement(req, &b, Some(&o.owner))? else {
+        return Ok(());
     };
-    if b.effective_ownership() == Ownership::BucketOwnerEnforced {
-        if enforced_accepts(req, &Some(grants), &b.owner) {
-            return Ok(());
-        }
-        return Err(not_supported());
-    }
     o.acl = grants;
     w.put_json(OBJECTS, &object_key(bucket, key), &o)?;
     Ok(())
