@@ -24,9 +24,15 @@ pub fn secret_key() -> String {
         .collect()
 }
 
+/// A random (version 4) UUID from the thread's generator. `Uuid::new_v4` asks the kernel for
+/// randomness each time, a system call on every request and record.
+pub fn uuid_v4() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(rand::thread_rng().gen()).into_uuid()
+}
+
 /// The request id of the JSON and query protocols: a UUID.
 pub fn uuid_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid_v4().to_string()
 }
 
 /// S3's request id: 16 uppercase hex characters.
@@ -65,5 +71,9 @@ mod tests {
         assert!(r
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
+        let u = super::uuid_v4();
+        assert_eq!(u.get_version_num(), 4);
+        assert_eq!(u.get_variant(), uuid::Variant::RFC4122);
+        assert_ne!(u, super::uuid_v4());
     }
 }

@@ -119,7 +119,7 @@ pub fn entries(
             recipients.push(other);
         }
     }
-    let shared = (recipients.len() > 1).then(|| uuid::Uuid::new_v4().to_string());
+    let shared = (recipients.len() > 1).then(|| crate::ids::uuid_v4().to_string());
     let now = clock.now();
     let meta = journal::Meta {
         lookup_resources: info.lookup_resources.clone(),

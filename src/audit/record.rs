@@ -177,7 +177,7 @@ pub fn build(
         r.insert("additionalEventData".into(), extra.clone());
     }
     r.insert("requestID".into(), json!(ctx.request_id));
-    r.insert("eventID".into(), json!(uuid::Uuid::new_v4().to_string()));
+    r.insert("eventID".into(), json!(crate::ids::uuid_v4().to_string()));
     r.insert("readOnly".into(), json!(info.read_only));
     if !info.resources.is_empty() {
         let resources: Vec<Value> = info

@@ -108,7 +108,7 @@ impl FsBlobs {
 
 impl BlobStore for FsBlobs {
     fn create(&self) -> io::Result<Box<dyn BlobWriter>> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = crate::ids::uuid_v4().simple().to_string();
         let path = self.temp_path(&id);
         let file = File::create(&path)?;
         Ok(Box::new(FsWriter {

@@ -158,10 +158,26 @@ fn prefix_end_handles_ff() {
 
 #[tokio::test]
 async fn journal_sequence_numbers_are_never_reused() {
-    let (_d, store) = open();
+    let (dir, store) = open();
     let first = store.write(|w| w.append_journal(b"a")).await.unwrap();
     store.write(|w| w.wipe_all()).await.unwrap();
     let second = store.write(|w| w.append_journal(b"b")).await.unwrap();
     assert!(second > first);
     assert_eq!(store.read(|r| r.journal_get(first)).unwrap(), None);
+    assert_eq!(
+        store.read(|r| r.journal_after(0, 10)).unwrap(),
+        vec![(second, b"b".to_vec())]
+    );
+    // Twice in a row, and across a restart of the engine.
+    store.write(|w| w.wipe_all()).await.unwrap();
+    store.write(|w| w.wipe_all()).await.unwrap();
+    assert_eq!(store.read(|r| r.journal_after(0, 10)).unwrap(), vec![]);
+    assert_eq!(store.read(|r| r.journal_head()).unwrap(), second);
+    let path = dir.path().join("s.db");
+    drop(store);
+    let store = Store::new(Arc::new(
+        SqliteEngine::open(&path, Durability::Process).unwrap(),
+    ));
+    let third = store.write(|w| w.append_journal(b"c")).await.unwrap();
+    assert!(third > second);
 }

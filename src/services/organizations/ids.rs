@@ -34,7 +34,7 @@ pub fn handshake() -> String {
 
 /// `car-` and 32 lowercase hexadecimal digits.
 pub fn create_account_request() -> String {
-    format!("car-{}", uuid::Uuid::new_v4().simple())
+    format!("car-{}", crate::ids::uuid_v4().simple())
 }
 
 /// `p-` and 8 lowercase letters or digits.
