@@ -7,6 +7,7 @@
 
 pub mod history;
 pub mod journal;
+mod json;
 pub mod record;
 
 pub use record::{CallInfo, Resource};
@@ -121,15 +122,13 @@ pub fn entries(
     }
     let shared = (recipients.len() > 1).then(|| crate::ids::uuid_v4().to_string());
     let now = clock.now();
-    let meta = journal::Meta {
-        lookup_resources: info.lookup_resources.clone(),
-    };
+    let shown = shown.as_ref().map(Option::as_ref).map_err(|e| *e);
     recipients
         .into_iter()
         .map(|to| {
-            let rec = record::build(ctx, info, shown.clone(), now, to, shared.as_deref());
-            let bytes = serde_json::to_vec(&rec).expect("records serialize");
-            journal::encode(&meta, &bytes)
+            journal::encode_with(&info.lookup_resources, |out| {
+                record::write(out, ctx, info, shown, now, to, shared.as_deref())
+            })
         })
         .collect()
 }
