@@ -36,7 +36,8 @@ pub struct SqliteEngine {
     /// Tells the checkpointer to finish.
     stop: Arc<AtomicBool>,
     path: PathBuf,
-    jobs: Mutex<mpsc::Sender<Queued>>,
+    /// `Sender` is `Sync`: calls queue concurrently without a lock of ours.
+    jobs: mpsc::Sender<Queued>,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -116,15 +117,13 @@ impl SqliteEngine {
         Ok(SqliteEngine {
             stop,
             path: path.to_path_buf(),
-            jobs: Mutex::new(tx),
+            jobs: tx,
             readers: Mutex::new(Vec::new()),
         })
     }
 
     fn queue(&self, q: Queued) -> StoreResult<()> {
         self.jobs
-            .lock()
-            .expect("job queue")
             .send(q)
             .map_err(|_| StoreError::Closed)
     }
