@@ -12,6 +12,7 @@
 
 pub mod blobs;
 mod sqlite;
+mod staging;
 
 pub use blobs::{BlobStore, FsBlobs};
 pub use sqlite::{Durability, SqliteEngine};
@@ -93,10 +94,15 @@ pub trait Engine: Send + Sync + 'static {
     /// Queues a write job; it is committed, together with whatever else is queued, before its
     /// callback is called.
     fn submit(&self, job: WriteJob) -> StoreResult<()>;
-    /// Queues journal records that change no state (the records of read-only calls). They join
-    /// the next group commit like a job, but need none of a job's isolation: this is the
-    /// cheapest way onto the journal, and the one most calls take.
+    /// Makes journal records that change no state (the records of read-only calls) durable.
+    /// They need none of a job's isolation, so an engine may take them the cheapest way it has
+    /// (SQLite: the staging file), as long as they reach the journal no later than the commit
+    /// of any job queued after `done` was called.
     fn append(&self, records: Vec<Vec<u8>>, done: AppendDone) -> StoreResult<()>;
+    /// Whether appended records can be durable before they are in the journal.
+    fn stages_appends(&self) -> bool {
+        false
+    }
 }
 
 /// The handle the rest of the server uses.
@@ -171,6 +177,16 @@ impl Store {
             }),
         )?;
         rx.await.unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Waits until every record appended so far is in the journal, where readers see it (a
+    /// LookupEvents right after a read-only call).
+    pub async fn settle(&self) -> StoreResult<()> {
+        if self.engine.stages_appends() {
+            // A job queued now commits after every record appended before it.
+            self.write(|_| Ok::<(), StoreError>(())).await?;
+        }
+        Ok(())
     }
 
     /// Queues a raw job (the audit room uses this to put a call's change and its record in one

@@ -4,6 +4,7 @@
 //! concurrent calls costs one commit, not one each. Readers use a small pool of their own
 //! connections and never wait for the writer (WAL gives them a snapshot).
 
+use super::staging::{self, Position, Staging};
 use super::{AppendDone, Engine, Reader, Row, StoreError, StoreResult, Table, WriteJob, Writer};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::ops::Bound;
@@ -11,6 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How many queued jobs one commit takes at most; bounds the latency a burst adds to its first call.
 const MAX_GROUP: usize = 1024;
@@ -22,6 +24,11 @@ const AUTOCHECKPOINT_PAGES: u32 = 256;
 const STATEMENT_CACHE: usize = 128;
 /// Read connections kept open between reads.
 const READ_POOL: usize = 8;
+/// How long staged records may wait for their import when no job comes first: each import is
+/// one commit, so pacing them turns a commit per call into one per few dozen calls.
+const IMPORT_PACE: Duration = Duration::from_millis(2);
+/// Where the journal table records how far the staging file has been imported.
+const STAGE_POSITION: (&str, &[u8]) = ("journal-stage", b"position");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
@@ -39,12 +46,17 @@ pub struct SqliteEngine {
     /// `Sender` is `Sync`: calls queue concurrently without a lock of ours.
     jobs: mpsc::Sender<Queued>,
     readers: Mutex<Vec<Connection>>,
+    /// Where records of read-only calls go first (see `staging`); none when every commit is
+    /// fsynced (`Durability::Power`), where a record must take the writer's fsync.
+    stage: Option<Arc<Staging>>,
 }
 
 /// What waits for the writer: a transaction job, or bare journal records.
 enum Queued {
     Job(WriteJob),
     Append(Vec<Vec<u8>>, AppendDone),
+    /// Records wait in the staging file.
+    Import,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -92,14 +104,22 @@ impl SqliteEngine {
         ))
         .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let stage = match durability {
+            Durability::Process if !background => Some(Arc::new(recover_staged(
+                &conn,
+                &path.with_extension("stage"),
+            )?)),
+            _ => None,
+        };
         let (tx, rx) = mpsc::channel::<Queued>();
+        let writer_stage = stage.clone();
         std::thread::Builder::new()
             .name("cairn-store-writer".into())
             .spawn(move || {
                 if background {
                     crate::background::lower_priority();
                 }
-                writer_loop(conn, rx)
+                writer_loop(conn, rx, writer_stage)
             })
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -119,13 +139,12 @@ impl SqliteEngine {
             path: path.to_path_buf(),
             jobs: tx,
             readers: Mutex::new(Vec::new()),
+            stage,
         })
     }
 
     fn queue(&self, q: Queued) -> StoreResult<()> {
-        self.jobs
-            .send(q)
-            .map_err(|_| StoreError::Closed)
+        self.jobs.send(q).map_err(|_| StoreError::Closed)
     }
 
     fn reader_conn(&self) -> StoreResult<Connection> {
@@ -150,6 +169,7 @@ impl Engine for SqliteEngine {
         let result = f(&Sql {
             conn: &conn,
             depth: 0,
+            stage: None,
         });
         let end = exec_cached(&conn, "COMMIT");
         let mut pool = self.readers.lock().expect("reader pool");
@@ -164,7 +184,21 @@ impl Engine for SqliteEngine {
     }
 
     fn append(&self, records: Vec<Vec<u8>>, done: AppendDone) -> StoreResult<()> {
-        self.queue(Queued::Append(records, done))
+        let Some(stage) = &self.stage else {
+            return self.queue(Queued::Append(records, done));
+        };
+        let tell_writer = stage
+            .stage(records)
+            .map_err(|e| StoreError::Backend(format!("journal staging file: {e}")))?;
+        if tell_writer {
+            self.queue(Queued::Import)?;
+        }
+        done(Ok(()));
+        Ok(())
+    }
+
+    fn stages_appends(&self) -> bool {
+        self.stage.is_some()
     }
 }
 
@@ -191,57 +225,170 @@ impl Drop for SqliteEngine {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Queued>) {
-    while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
+/// Imports what a previous run staged but did not import, then starts a fresh staging file.
+fn recover_staged(conn: &Connection, path: &Path) -> StoreResult<Staging> {
+    let committed = conn
+        .query_row(
+            "SELECT v FROM kv WHERE tbl = ?1 AND k = ?2",
+            params![STAGE_POSITION.0, STAGE_POSITION.1],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
+        .optional()
+        .map_err(backend)?
+        .and_then(|v| Position::decode(&v));
+    let io = |e: std::io::Error| StoreError::Backend(format!("journal staging file: {e}"));
+    let left = staging::leftover(path, committed).map_err(io)?;
+    if !left.records.is_empty() {
+        exec_cached(conn, "BEGIN IMMEDIATE")?;
+        let imported = import(conn, &left.records, left.position);
+        let end = exec_cached(
+            conn,
+            if imported.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            },
+        );
+        imported.and(end)?;
+        tracing::info!(
+            records = left.records.len(),
+            "imported journal records staged before the last stop"
+        );
+    }
+    let after = left
+        .position
+        .generation
+        .max(committed.map_or(0, |p| p.generation));
+    Staging::create(path, after).map_err(io)
+}
+
+/// Inserts staged records into the journal and notes the staging position they end at.
+fn import(conn: &Connection, records: &[Vec<u8>], to: Position) -> StoreResult<()> {
+    let mut w = Sql {
+        conn,
+        depth: 0,
+        stage: None,
+    };
+    for r in records {
+        w.append_journal(r)?;
+    }
+    w.put(Table(STAGE_POSITION.0), STAGE_POSITION.1, &to.encode())
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Queued>, stage: Option<Arc<Staging>>) {
+    let mut import_at: Option<Instant> = None;
+    loop {
+        let first = match import_at {
+            None => match rx.recv() {
+                Ok(q) => Some(q),
+                Err(_) => return,
+            },
+            Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                Ok(q) => Some(q),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            },
+        };
+        let mut group = Vec::new();
+        match first {
+            Some(Queued::Import) => {
+                import_at.get_or_insert_with(|| Instant::now() + IMPORT_PACE);
+                continue;
+            }
+            Some(q) => group.push(q),
+            None => {}
+        }
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
+                // This commit imports whatever is staged anyway.
+                Ok(Queued::Import) => {}
                 Ok(q) => group.push(q),
                 Err(_) => break,
             }
         }
-        let mut done: Vec<AppendDone> = Vec::with_capacity(group.len());
-        if let Err(e) = exec_cached(&conn, "BEGIN IMMEDIATE") {
-            // Nothing can be written: everything in the group learns it failed.
-            for q in group {
-                let callback = match q {
-                    Queued::Job(job) => job(&mut FailedWriter(e.to_string())),
-                    Queued::Append(_, callback) => callback,
-                };
-                callback(Err(StoreError::Backend(e.to_string())));
-            }
-            continue;
-        }
-        for q in group {
-            match q {
-                Queued::Job(job) => {
-                    if let Some(callback) = run_job(&conn, job) {
-                        done.push(callback);
-                    }
-                }
-                Queued::Append(records, callback) => match append_all(&conn, &records) {
-                    Ok(()) => done.push(callback),
-                    Err(e) => callback(Err(e)),
-                },
-            }
-        }
-        let committed = exec_cached(&conn, "COMMIT");
-        if committed.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for callback in done {
-            callback(match &committed {
-                Ok(()) => Ok(()),
-                Err(e) => Err(StoreError::Backend(e.to_string())),
-            });
+        import_at = None;
+        if !commit_group(&conn, group, stage.as_deref()) {
+            import_at = Some(Instant::now() + IMPORT_PACE);
         }
     }
+}
+
+/// Commits one group: first the staged records (so a call answered before a job was queued
+/// keeps its place ahead of it), then the jobs and appends. Returns false when staged records
+/// were put back for a later try.
+fn commit_group(conn: &Connection, group: Vec<Queued>, stage: Option<&Staging>) -> bool {
+    let mut done: Vec<AppendDone> = Vec::with_capacity(group.len());
+    let fail_all = |group: Vec<Queued>, e: &StoreError| {
+        for q in group {
+            let callback = match q {
+                Queued::Job(job) => job(&mut FailedWriter(e.to_string())),
+                Queued::Append(_, callback) => callback,
+                Queued::Import => continue,
+            };
+            callback(Err(StoreError::Backend(e.to_string())));
+        }
+    };
+    if let Err(e) = exec_cached(conn, "BEGIN IMMEDIATE") {
+        // Nothing can be written: everything in the group learns it failed.
+        fail_all(group, &e);
+        return stage.is_none_or(|s| !s.pending());
+    }
+    let taken = stage.map(Staging::take).filter(|t| !t.records.is_empty());
+    if let Some(t) = &taken {
+        if let Err(e) = import(conn, &t.records, t.position) {
+            tracing::error!(error = %e, "importing staged journal records failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            fail_all(group, &e);
+            if let (Some(s), Some(t)) = (stage, taken) {
+                s.put_back(t);
+            }
+            return false;
+        }
+    }
+    for q in group {
+        match q {
+            Queued::Job(job) => {
+                if let Some(callback) = run_job(conn, job, stage) {
+                    done.push(callback);
+                }
+            }
+            Queued::Append(records, callback) => match append_all(conn, &records) {
+                Ok(()) => done.push(callback),
+                Err(e) => callback(Err(e)),
+            },
+            Queued::Import => {}
+        }
+    }
+    let committed = exec_cached(conn, "COMMIT");
+    let mut imported = true;
+    if committed.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+        if let (Some(s), Some(t)) = (stage, taken) {
+            s.put_back(t);
+            imported = false;
+        }
+    } else if let Some(s) = stage {
+        if let Err(e) = s.maybe_rotate() {
+            tracing::warn!(error = %e, "could not start a new journal staging file");
+        }
+    }
+    for callback in done {
+        callback(match &committed {
+            Ok(()) => Ok(()),
+            Err(e) => Err(StoreError::Backend(e.to_string())),
+        });
+    }
+    imported
 }
 
 /// Appends records all or none. One INSERT is atomic by itself, so the usual single record
 /// needs no savepoint; that is what makes this path cheaper than a job.
 fn append_all(conn: &Connection, records: &[Vec<u8>]) -> StoreResult<()> {
-    let mut w = Sql { conn, depth: 0 };
+    let mut w = Sql {
+        conn,
+        depth: 0,
+        stage: None,
+    };
     if let [one] = records {
         return w.append_journal(one).map(|_| ());
     }
@@ -258,8 +405,12 @@ fn append_all(conn: &Connection, records: &[Vec<u8>]) -> StoreResult<()> {
 
 /// Runs one job inside its own savepoint, so that a panicking job takes neither its half-done
 /// writes nor the writer (and every later call) down with it.
-fn run_job(conn: &Connection, job: WriteJob) -> Option<AppendDone> {
-    let mut w = Sql { conn, depth: 0 };
+fn run_job(conn: &Connection, job: WriteJob, stage: Option<&Staging>) -> Option<AppendDone> {
+    let mut w = Sql {
+        conn,
+        depth: 0,
+        stage,
+    };
     let _ = exec_cached(conn, "SAVEPOINT job");
     match catch_unwind(AssertUnwindSafe(|| job(&mut w))) {
         Ok(callback) => {
@@ -284,10 +435,12 @@ fn exec_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
         .map_err(backend)
 }
 
-/// SQLite access through one connection; `depth` numbers nested savepoints.
+/// SQLite access through one connection; `depth` numbers nested savepoints. `stage` is the
+/// staging file, for a wipe to empty too.
 struct Sql<'c> {
     conn: &'c Connection,
     depth: u32,
+    stage: Option<&'c Staging>,
 }
 
 fn bound_sql(col_cmp: &str, b: &Bound<&[u8]>, n: usize) -> Option<String> {
@@ -454,7 +607,13 @@ impl Writer for Sql<'_> {
                  DELETE FROM journal WHERE seq < (SELECT MAX(seq) FROM journal); \
                  UPDATE journal SET rec = x'';",
             )
-            .map_err(backend)
+            .map_err(backend)?;
+        // Records staged but not imported are wiped too: the position moves past them.
+        if let Some(stage) = self.stage {
+            let end = stage.discard();
+            self.put(Table(STAGE_POSITION.0), STAGE_POSITION.1, &end.encode())?;
+        }
+        Ok(())
     }
 }
 

@@ -401,6 +401,7 @@ pub async fn caught_up(
     nudge: &Nudge,
     timeout: Duration,
 ) -> StoreResult<()> {
+    journal.settle().await?;
     let head = journal.read(|r| r.journal_head())?;
     let deadline = tokio::time::Instant::now() + timeout;
     while index.read(|r| cursor(r))? < head && tokio::time::Instant::now() < deadline {
