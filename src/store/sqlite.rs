@@ -105,10 +105,9 @@ impl SqliteEngine {
         .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let stage = match durability {
-            Durability::Process if !background => Some(Arc::new(recover_staged(
-                &conn,
-                &path.with_extension("stage"),
-            )?)),
+            Durability::Process if !background => {
+                recover_staged(&conn, &path.with_extension("stage"))?.map(Arc::new)
+            }
             _ => None,
         };
         let (tx, rx) = mpsc::channel::<Queued>();
@@ -226,7 +225,15 @@ impl Drop for SqliteEngine {
 }
 
 /// Imports what a previous run staged but did not import, then starts a fresh staging file.
-fn recover_staged(conn: &Connection, path: &Path) -> StoreResult<Staging> {
+/// None when another process owns the staging file (it recovers and imports it).
+fn recover_staged(conn: &Connection, path: &Path) -> StoreResult<Option<Staging>> {
+    let io = |e: std::io::Error| StoreError::Backend(format!("journal staging file: {e}"));
+    let Some(owner) = staging::own(path).map_err(io)? else {
+        tracing::info!(
+            "another process owns the journal staging file; records go through the writer"
+        );
+        return Ok(None);
+    };
     let committed = conn
         .query_row(
             "SELECT v FROM kv WHERE tbl = ?1 AND k = ?2",
@@ -236,7 +243,6 @@ fn recover_staged(conn: &Connection, path: &Path) -> StoreResult<Staging> {
         .optional()
         .map_err(backend)?
         .and_then(|v| Position::decode(&v));
-    let io = |e: std::io::Error| StoreError::Backend(format!("journal staging file: {e}"));
     let left = staging::leftover(path, committed).map_err(io)?;
     if !left.records.is_empty() {
         exec_cached(conn, "BEGIN IMMEDIATE")?;
@@ -259,7 +265,7 @@ fn recover_staged(conn: &Connection, path: &Path) -> StoreResult<Staging> {
         .position
         .generation
         .max(committed.map_or(0, |p| p.generation));
-    Staging::create(path, after).map_err(io)
+    Staging::create(path, after, owner).map(Some).map_err(io)
 }
 
 /// Inserts staged records into the journal and notes the staging position they end at.

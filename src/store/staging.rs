@@ -17,6 +17,11 @@
 //! When the file grows past `ROTATE_BYTES`, the records not yet imported move to a fresh file
 //! of the next generation, renamed over the old one: a position of an older generation then
 //! means "import the whole file", which is exactly what is left.
+//!
+//! One process owns the file, by an exclusive `flock` on a lock file beside it that is never
+//! renamed. Another process opening the same data directory meanwhile (`cairn admin ...` beside
+//! a running server) finds it taken and appends through its writer instead: it must neither
+//! import records the owner will import nor start a new file under it.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -60,6 +65,8 @@ impl Position {
 
 pub struct Staging {
     path: PathBuf,
+    /// Holds the ownership lock while the staging file is in use.
+    _owner: File,
     inner: Mutex<Inner>,
     /// Records wait and the writer has been told; cleared when the writer takes them.
     pending: AtomicBool,
@@ -190,6 +197,36 @@ pub fn leftover(path: &Path, committed: Option<Position>) -> io::Result<Leftover
     })
 }
 
+/// How long an opener waits for the owner lock: enough for an engine of this process that is
+/// being dropped to let go of it.
+const OWNER_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Takes the ownership lock of the staging file at `path`, or None when another holder keeps it.
+pub fn own(path: &Path) -> io::Result<Option<File>> {
+    use std::os::fd::AsRawFd;
+    let lock = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path.with_extension("stage-lock"))?;
+    let deadline = std::time::Instant::now() + OWNER_WAIT;
+    loop {
+        // SAFETY: flock only reads the descriptor, which `lock` keeps open.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(Some(lock));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(e);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Writes a file of `generation` holding `records` and renames it over `path`.
 fn replace(path: &Path, generation: u64, records: &[Vec<u8>]) -> io::Result<(File, u64)> {
     let tmp = path.with_extension("stage-new");
@@ -211,12 +248,13 @@ fn replace(path: &Path, generation: u64, records: &[Vec<u8>]) -> io::Result<(Fil
 }
 
 impl Staging {
-    /// Starts a new, empty file whose generation follows both `after` and the file's own.
-    pub fn create(path: &Path, after: u64) -> io::Result<Staging> {
+    /// Starts a new, empty file of generation `after + 1`; `owner` is the lock `own` took.
+    pub fn create(path: &Path, after: u64, owner: File) -> io::Result<Staging> {
         let generation = after + 1;
         let (file, len) = replace(path, generation, &[])?;
         Ok(Staging {
             path: path.to_path_buf(),
+            _owner: owner,
             inner: Mutex::new(Inner {
                 file,
                 generation,
@@ -308,7 +346,7 @@ mod tests {
     fn staged_records_are_left_over_until_their_position_is_committed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.stage");
-        let s = Staging::create(&path, 0).unwrap();
+        let s = Staging::create(&path, 0, own(&path).unwrap().unwrap()).unwrap();
         assert!(s.stage(recs(&["a"])).unwrap());
         assert!(
             !s.stage(recs(&["b", "c"])).unwrap(),
@@ -337,7 +375,7 @@ mod tests {
     fn a_torn_frame_and_what_follows_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.stage");
-        let s = Staging::create(&path, 4).unwrap();
+        let s = Staging::create(&path, 4, own(&path).unwrap().unwrap()).unwrap();
         s.stage(recs(&["whole"])).unwrap();
         s.stage(recs(&["torn"])).unwrap();
         drop(s);
@@ -368,7 +406,7 @@ mod tests {
     fn rotation_keeps_only_what_still_waits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.stage");
-        let s = Staging::create(&path, 0).unwrap();
+        let s = Staging::create(&path, 0, own(&path).unwrap().unwrap()).unwrap();
         let big = vec![b'x'; 1 << 20];
         for _ in 0..17 {
             s.stage(vec![big.clone()]).unwrap();
@@ -393,9 +431,20 @@ mod tests {
     }
 
     #[test]
+    fn one_owner_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.stage");
+        let first = own(&path).unwrap().expect("a free lock");
+        assert!(own(&path).unwrap().is_none(), "taken while held");
+        drop(first);
+        assert!(own(&path).unwrap().is_some());
+    }
+
+    #[test]
     fn put_back_and_discard() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Staging::create(&dir.path().join("j.stage"), 0).unwrap();
+        let path = dir.path().join("j.stage");
+        let s = Staging::create(&path, 0, own(&path).unwrap().unwrap()).unwrap();
         s.stage(recs(&["a"])).unwrap();
         let taken = s.take();
         assert!(!s.pending());
