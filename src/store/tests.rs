@@ -267,19 +267,29 @@ async fn power_durability_appends_through_the_writer() {
 async fn a_second_opener_leaves_the_staging_file_to_its_owner() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let open = || Store::new(Arc::new(SqliteEngine::open(&path, Durability::Process).unwrap()));
+    let open = || {
+        Store::new(Arc::new(
+            SqliteEngine::open(&path, Durability::Process).unwrap(),
+        ))
+    };
     let owner = open();
     owner.append(vec![b"owner-1".to_vec()]).await.unwrap();
     // Another process's engine on the same data (an admin command beside the server).
     let other = open();
     other.append(vec![b"other".to_vec()]).await.unwrap();
-    assert!(records(&other).contains(&b"other".to_vec()), "through its writer");
+    assert!(
+        records(&other).contains(&b"other".to_vec()),
+        "through its writer"
+    );
     owner.append(vec![b"owner-2".to_vec()]).await.unwrap();
     drop(other);
     owner.settle().await.unwrap();
     let mut got = records(&owner);
     got.sort();
-    assert_eq!(got, [&b"other"[..], b"owner-1", b"owner-2"].map(|r| r.to_vec()));
+    assert_eq!(
+        got,
+        [&b"other"[..], b"owner-1", b"owner-2"].map(|r| r.to_vec())
+    );
     drop(owner);
     let again = open();
     again.settle().await.unwrap();
