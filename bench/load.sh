@@ -31,7 +31,9 @@ usage: bench/load.sh [options]
   --warmup S        seconds of unmeasured load before each measurement, 0 for none (default $warmup)
   --ops LIST        comma-separated workloads (default $ops); bench/signed_request.py list names them
                     (e.g. GetCallerIdentity,DescribeOrganization,ListAccounts)
-  --servers LIST    cairn,moto (default) or just one of them
+  --servers LIST    any of cairn, cairn-norec and moto (default cairn,moto); cairn-norec is Cairn
+                    with recording off (CAIRN_RECORDING=false): with cairn beside it, the report
+                    prints what recording costs
   --cairn-bin PATH  the Cairn binary to run (default: \${CARGO_TARGET_DIR:-target}/release/cairn,
                     built with cargo build --release when missing)
   --build           run cargo build --release even when the binary exists
@@ -85,12 +87,13 @@ done
 
 run_cairn=0
 run_moto=0
+cairn_servers=()
 IFS=, read -r -a server_list <<<"$servers"
 for s in "${server_list[@]}"; do
   case "$s" in
-    cairn) run_cairn=1 ;;
+    cairn | cairn-norec) run_cairn=1 && cairn_servers+=("$s") ;;
     moto) run_moto=1 ;;
-    *) die "unknown server '$s' in --servers (cairn, moto)" ;;
+    *) die "unknown server '$s' in --servers (cairn, cairn-norec, moto)" ;;
   esac
 done
 [ $((run_cairn + run_moto)) -gt 0 ] || die "--servers names no server"
@@ -265,25 +268,27 @@ runs="$work/runs.tsv"
 declare -A url
 declare -A pid_of
 
-if [ "$run_cairn" = 1 ]; then
-  say "starting Cairn ($cairn_bin)"
+for s in "${cairn_servers[@]}"; do
+  recording=true
+  [ "$s" = cairn-norec ] && recording=false
+  say "starting Cairn ($cairn_bin) as $s, recording $recording"
   read -r pid port startup_ms < <(
-    "$py" "$bench_dir/launch.py" --stdout "$work/cairn.out" --stderr "$work/cairn.err" \
-      --pid-file "$work/cairn.pid" --health-path /_cairn/health --timeout 60 \
+    CAIRN_RECORDING=$recording "$py" "$bench_dir/launch.py" --stdout "$work/$s.out" \
+      --stderr "$work/$s.err" --pid-file "$work/$s.pid" --health-path /_cairn/health --timeout 60 \
       --port-regex 'cairn listening on http://127\.0\.0\.1:(\d+)' \
-      -- "${server_cpu[@]}" "$cairn_bin" serve --listen 127.0.0.1:0 --data-dir "$work/cairn-data" \
+      -- "${server_cpu[@]}" "$cairn_bin" serve --listen 127.0.0.1:0 --data-dir "$work/$s-data" \
       --org-account-limit 1000 || echo "fail"
   )
   [[ ${pid:-} =~ ^[0-9]+$ ]] || die "Cairn did not start (see above); is $cairn_bin stale? --build rebuilds it"
-  url[cairn]="http://127.0.0.1:$port"
-  pid_of[cairn]=$pid
-  say "Cairn pid $pid at ${url[cairn]}, serving ${startup_ms} ms after spawn"
+  url[$s]="http://127.0.0.1:$port"
+  pid_of[$s]=$pid
+  say "Cairn ($s) pid $pid at ${url[$s]}, serving ${startup_ms} ms after spawn"
   {
-    echo "cairn.binary=$cairn_bin"
-    echo "cairn.binary_mtime=$(date -u -r "$cairn_bin" +%Y-%m-%dT%H:%M:%SZ)"
-    echo "cairn.startup_ms=$startup_ms"
+    echo "$s.binary=$cairn_bin"
+    echo "$s.binary_mtime=$(date -u -r "$cairn_bin" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "$s.startup_ms=$startup_ms"
   } >>"$facts"
-fi
+done
 
 if [ "$run_moto" = 1 ]; then
   say "starting moto_server"
@@ -302,8 +307,8 @@ if [ "$run_moto" = 1 ]; then
   } >>"$facts"
 fi
 
-# Idle: both are up and nothing has been sent but the health probes.
-for s in cairn moto; do
+# Idle: all are up and nothing has been sent but the health probes.
+for s in cairn cairn-norec moto; do
   if [ -n "${pid_of[$s]:-}" ]; then
     echo "$s.rss_idle_kib=$(rss_kib "${pid_of[$s]}")" >>"$facts"
   fi
@@ -313,7 +318,9 @@ done
 
 mkdir -p "$results_dir/raw"
 for op in "${op_list[@]}"; do
-  for s in cairn moto; do
+  # Cairn without recording first: Cairn's background work after its own run (indexing the
+  # last events, checkpoints) must not land in another server's measurement of Cairn.
+  for s in cairn-norec cairn moto; do
     [ -n "${pid_of[$s]:-}" ] || continue
     endpoint=${url[$s]}
     req="$work/request.$op.$s"
@@ -331,8 +338,8 @@ for op in "${op_list[@]}"; do
     stats="$work/stats.$op.$s.txt"
     say "$op on $s: ${duration} s, $connections connections, $threads threads"
     cpu_snapshot "${pid_of[$s]}" before >"$stats"
-    if [ "$s" = cairn ]; then
-      echo "data_dir_bytes_before=$(du -sb "$work/cairn-data" | cut -f1)" >>"$stats"
+    if [ -d "$work/$s-data" ]; then
+      echo "data_dir_bytes_before=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
     fi
     TIMEFORMAT='wrk_cpu_s=%U %S'
     {
@@ -342,14 +349,14 @@ for op in "${op_list[@]}"; do
     cpu_snapshot "${pid_of[$s]}" after >>"$stats"
     if [ -s "$out.stderr" ]; then cat "$out.stderr" >>"$out"; fi
     rm -f "$out.stderr"
-    if [ "$s" = cairn ]; then
-      echo "data_dir_bytes_after=$(du -sb "$work/cairn-data" | cut -f1)" >>"$stats"
+    if [ -d "$work/$s-data" ]; then
+      echo "data_dir_bytes_after=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
     fi
     printf '%s\t%s\t%s\t%s\n' "$op" "$s" "$out" "$stats" >>"$runs"
   done
 done
 
-for s in cairn moto; do
+for s in cairn cairn-norec moto; do
   if [ -n "${pid_of[$s]:-}" ]; then
     if ! alive "${pid_of[$s]}"; then
       show_logs "$s"

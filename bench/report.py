@@ -172,12 +172,12 @@ def main() -> int:
             + (", pinned (servers CPU 1, wrk CPU 0)" if settings.get("pinned") == 1 else "")
             + " =="
         )
-        lines.append(f"{'server':<8} {'requests/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>9}")
+        lines.append(f"{'server':<11} {'requests/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>9}")
         for server, r in servers.items():
             mark = "  << FLAGGED: " + "; ".join(r["problems"]) if r["flagged"] else ""
             flagged |= r["flagged"]
             lines.append(
-                f"{server:<8} {fmt(r['requests_per_s'], '12.1f')} {fmt(r['p50_ms'], '9.3f')} "
+                f"{server:<11} {fmt(r['requests_per_s'], '12.1f')} {fmt(r['p50_ms'], '9.3f')} "
                 f"{fmt(r['p99_ms'], '9.3f')} {r['non2xx']:>9}{mark}"
             )
             if r["first_non2xx"]:
@@ -189,6 +189,15 @@ def main() -> int:
             lines.append(f"Cairn/moto requests/s: {ratio:.2f}x")
         else:
             servers_ratio = None
+        # What recording costs: the same binary with recording off, measured in the same run.
+        norec = servers.get("cairn-norec")
+        recording_cost = None
+        if cairn and norec and cairn["requests_per_s"] and norec["requests_per_s"]:
+            recording_cost = round(100 * (1 - cairn["requests_per_s"] / norec["requests_per_s"]), 1)
+            lines.append(
+                f"Recording costs {recording_cost:.1f}% of requests/s "
+                f"(cairn {cairn['requests_per_s']:.0f} with recording, cairn-norec {norec['requests_per_s']:.0f} without)"
+            )
         for server, r in servers.items():
             res = r.get("resources") or {}
             if not res:
@@ -209,7 +218,11 @@ def main() -> int:
                     f"  WARNING: something else used {res['other_cpu_cores']:.2f} cores during the {server} run: "
                     "its figures are skewed"
                 )
-        results[op] = {"servers": servers, "ratio_cairn_over_moto_rps": servers_ratio}
+        results[op] = {
+            "servers": servers,
+            "ratio_cairn_over_moto_rps": servers_ratio,
+            "recording_cost_pct": recording_cost,
+        }
 
     cairn_facts = facts.get("cairn", {})
     moto_facts = facts.get("moto", {})
