@@ -202,3 +202,39 @@ fn index_once_indexes_management_events_and_skips_data_events() {
         assert_eq!(all_pages(&index, &l, 0, t + 1, 1), want, "{attr:?} {value}");
     }
 }
+
+#[test]
+fn event_times_parse_as_chrono_does() {
+    let chrono_epoch = |s: &str| {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%SZ")
+            .ok()
+            .map(|t| t.and_utc().timestamp())
+    };
+    // Every day from 1969 to 2101 (leap years and centuries included), at varied times.
+    let mut t = chrono::DateTime::from_timestamp(-86_400 * 365, 0).unwrap();
+    let end = chrono::DateTime::from_timestamp(4_133_980_800, 0).unwrap();
+    let mut i = 0i64;
+    while t < end {
+        let shifted = t + chrono::Duration::seconds(i * 3_607 % 86_400);
+        let s = shifted.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        assert_eq!(event_time_epoch(&s), Some(shifted.timestamp()), "{s}");
+        t += chrono::Duration::days(1);
+        i += 1;
+    }
+    for bad in [
+        "2024-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-01-01T24:00:00Z",
+        "2024-01-01 00:00:00Z",
+        "2024-01-01T00:00:00",
+        "2024-0a-01T00:00:00Z",
+        "",
+    ] {
+        assert_eq!(event_time_epoch(bad), chrono_epoch(bad), "{bad}");
+    }
+    assert_eq!(
+        event_time_epoch("2024-02-29T23:59:59Z"),
+        chrono_epoch("2024-02-29T23:59:59Z")
+    );
+}
