@@ -2,6 +2,7 @@
 //! account, then selectors.
 
 use crate::services::cloudtrail::model::Trail;
+use crate::services::cloudtrail::selectors::strings;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -141,17 +142,7 @@ fn advanced_matches(s: &Value, e: &Event) -> bool {
     };
     fields.iter().all(|f| {
         let values = field(e, f["Field"].as_str().unwrap_or(""));
-        let list = |op: &str| -> Vec<String> {
-            f[op]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let list = |op: &str| strings(f.get(op));
         // For multi-valued fields (resources), some value must satisfy every operator.
         let one = |v: &str| {
             let eq = list("Equals");

@@ -1,5 +1,6 @@
 //! Typed condition values: numbers, dates and CIDR blocks, parsed with std only.
 
+use crate::clock::{days_from_civil, days_in_month};
 use std::net::IpAddr;
 
 /// Numbers in Numeric* conditions. Rust's float parser also takes `inf` and `NaN`, which no
@@ -148,30 +149,6 @@ fn parse_iso8601(s: &str) -> Option<i128> {
     }
     let secs = days_from_civil(year, month, day) * 86_400 + secs_of_day - offset;
     Some(i128::from(secs) * NANOS + nanos)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// An IpAddress/NotIpAddress block. A bare address is a /32 (or /128).

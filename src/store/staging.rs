@@ -338,6 +338,11 @@ impl Staging {
 mod tests {
     use super::*;
 
+    /// A new staging file at `path` of generation `after + 1`, owned by this test.
+    fn fresh(path: &Path, after: u64) -> Staging {
+        Staging::create(path, after, own(path).unwrap().unwrap()).unwrap()
+    }
+
     fn recs(names: &[&str]) -> Vec<Vec<u8>> {
         names.iter().map(|n| n.as_bytes().to_vec()).collect()
     }
@@ -346,7 +351,7 @@ mod tests {
     fn staged_records_are_left_over_until_their_position_is_committed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.stage");
-        let s = Staging::create(&path, 0, own(&path).unwrap().unwrap()).unwrap();
+        let s = fresh(&path, 0);
         assert!(s.stage(recs(&["a"])).unwrap());
         assert!(
             !s.stage(recs(&["b", "c"])).unwrap(),
@@ -375,7 +380,7 @@ mod tests {
     fn a_torn_frame_and_what_follows_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.stage");
-        let s = Staging::create(&path, 4, own(&path).unwrap().unwrap()).unwrap();
+        let s = fresh(&path, 4);
         s.stage(recs(&["whole"])).unwrap();
         s.stage(recs(&["torn"])).unwrap();
         drop(s);
@@ -406,7 +411,7 @@ mod tests {
     fn rotation_keeps_only_what_still_waits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.stage");
-        let s = Staging::create(&path, 0, own(&path).unwrap().unwrap()).unwrap();
+        let s = fresh(&path, 0);
         let big = vec![b'x'; 1 << 20];
         for _ in 0..17 {
             s.stage(vec![big.clone()]).unwrap();
@@ -444,7 +449,7 @@ mod tests {
     fn put_back_and_discard() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.stage");
-        let s = Staging::create(&path, 0, own(&path).unwrap().unwrap()).unwrap();
+        let s = fresh(&path, 0);
         s.stage(recs(&["a"])).unwrap();
         let taken = s.take();
         assert!(!s.pending());

@@ -3,10 +3,17 @@ use std::ops::Bound;
 
 const T: Table = Table("t");
 
+/// A store on the database at `path`, as a restart opens it.
+fn open_at(path: &std::path::Path) -> Store {
+    Store::new(Arc::new(
+        SqliteEngine::open(path, Durability::Process).unwrap(),
+    ))
+}
+
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = SqliteEngine::open(&dir.path().join("s.db"), Durability::Process).unwrap();
-    (dir, Store::new(Arc::new(engine)))
+    let store = open_at(&dir.path().join("s.db"));
+    (dir, store)
 }
 
 #[tokio::test]
@@ -138,14 +145,10 @@ async fn data_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     {
-        let store = Store::new(Arc::new(
-            SqliteEngine::open(&path, Durability::Process).unwrap(),
-        ));
+        let store = open_at(&path);
         store.write(|w| w.put(T, b"k", b"v")).await.unwrap();
     }
-    let store = Store::new(Arc::new(
-        SqliteEngine::open(&path, Durability::Process).unwrap(),
-    ));
+    let store = open_at(&path);
     assert_eq!(store.read(|r| r.get(T, b"k")).unwrap(), Some(b"v".to_vec()));
 }
 
@@ -175,9 +178,7 @@ async fn journal_sequence_numbers_are_never_reused() {
     assert_eq!(store.read(|r| r.journal_head()).unwrap(), second);
     let path = dir.path().join("s.db");
     drop(store);
-    let store = Store::new(Arc::new(
-        SqliteEngine::open(&path, Durability::Process).unwrap(),
-    ));
+    let store = open_at(&path);
     let third = store.write(|w| w.append_journal(b"c")).await.unwrap();
     assert!(third > second);
 }
@@ -213,19 +214,14 @@ async fn appended_records_reach_the_journal_in_order_with_jobs() {
 async fn staged_records_survive_a_stop_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let open = || {
-        Store::new(Arc::new(
-            SqliteEngine::open(&path, Durability::Process).unwrap(),
-        ))
-    };
-    let store = open();
+    let store = open_at(&path);
     for i in 0..50u32 {
         store.append(vec![i.to_be_bytes().to_vec()]).await.unwrap();
     }
     // Stopped within the import pace: what was not imported yet is imported on start.
     drop(store);
     for _ in 0..2 {
-        let store = open();
+        let store = open_at(&path);
         store.settle().await.unwrap();
         let expected: Vec<Vec<u8>> = (0..50u32).map(|i| i.to_be_bytes().to_vec()).collect();
         assert_eq!(records(&store), expected);
@@ -236,17 +232,12 @@ async fn staged_records_survive_a_stop_exactly_once() {
 async fn a_wipe_takes_staged_records_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let open = || {
-        Store::new(Arc::new(
-            SqliteEngine::open(&path, Durability::Process).unwrap(),
-        ))
-    };
-    let store = open();
+    let store = open_at(&path);
     store.append(vec![b"before".to_vec()]).await.unwrap();
     store.write(|w| w.wipe_all()).await.unwrap();
     store.append(vec![b"after".to_vec()]).await.unwrap();
     drop(store);
-    let store = open();
+    let store = open_at(&path);
     store.settle().await.unwrap();
     assert_eq!(records(&store), vec![b"after".to_vec()]);
 }
@@ -267,15 +258,10 @@ async fn power_durability_appends_through_the_writer() {
 async fn a_second_opener_leaves_the_staging_file_to_its_owner() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let open = || {
-        Store::new(Arc::new(
-            SqliteEngine::open(&path, Durability::Process).unwrap(),
-        ))
-    };
-    let owner = open();
+    let owner = open_at(&path);
     owner.append(vec![b"owner-1".to_vec()]).await.unwrap();
     // Another process's engine on the same data (an admin command beside the server).
-    let other = open();
+    let other = open_at(&path);
     other.append(vec![b"other".to_vec()]).await.unwrap();
     assert!(
         records(&other).contains(&b"other".to_vec()),
@@ -291,7 +277,7 @@ async fn a_second_opener_leaves_the_staging_file_to_its_owner() {
         [&b"other"[..], b"owner-1", b"owner-2"].map(|r| r.to_vec())
     );
     drop(owner);
-    let again = open();
+    let again = open_at(&path);
     again.settle().await.unwrap();
     assert_eq!(records(&again).len(), 3, "nothing imported twice");
 }

@@ -238,38 +238,16 @@ fn fast_epoch(b: &[u8]) -> Option<i64> {
     };
     let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
     let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
     if !(1..=12).contains(&m)
         || d < 1
-        || d > month_days[m as usize - 1]
+        || d > crate::clock::days_in_month(y, m)
         || h > 23
         || mi > 59
         || sec > 59
     {
         return None;
     }
-    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::clock::days_from_civil(y, m, d);
     Some(days * 86_400 + h * 3_600 + mi * 60 + sec)
 }
 

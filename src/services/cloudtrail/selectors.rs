@@ -11,7 +11,7 @@ use crate::store::{Writer, WriterExt};
 use serde_json::{json, Map, Value};
 
 /// A JSON list of strings (anything else in it ignored); empty when absent.
-fn strings(v: Option<&Value>) -> Vec<String> {
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()
