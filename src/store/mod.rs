@@ -11,8 +11,8 @@
 //! together or not at all.
 
 pub mod blobs;
+mod segments;
 mod sqlite;
-mod staging;
 
 pub use blobs::{BlobStore, FsBlobs};
 pub use sqlite::{Durability, SqliteEngine};
@@ -96,7 +96,7 @@ pub trait Engine: Send + Sync + 'static {
     fn submit(&self, job: WriteJob) -> StoreResult<()>;
     /// Makes journal records that change no state (the records of read-only calls) durable.
     /// They need none of a job's isolation, so an engine may take them the cheapest way it has
-    /// (SQLite: the staging file), as long as they reach the journal no later than the commit
+    /// (SQLite: the journal's segment files), as long as they reach the journal no later than the commit
     /// of any job queued after `done` was called.
     fn append(&self, records: Vec<Vec<u8>>, done: AppendDone) -> StoreResult<()>;
     /// Whether appended records can be durable before they are in the journal.

@@ -4,9 +4,10 @@
 //! concurrent calls costs one commit, not one each. Readers use a small pool of their own
 //! connections and never wait for the writer (WAL gives them a snapshot).
 
-use super::staging::{self, Position, Staging};
+use super::segments::{self, Position, Run, Segments, Shelf};
 use super::{AppendDone, Engine, Reader, Row, StoreError, StoreResult, Table, WriteJob, Writer};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::cell::RefCell;
 use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -24,11 +25,15 @@ const AUTOCHECKPOINT_PAGES: u32 = 256;
 const STATEMENT_CACHE: usize = 128;
 /// Read connections kept open between reads.
 const READ_POOL: usize = 8;
-/// How long staged records may wait for their import when no job comes first: each import is
-/// one commit, so pacing them turns a commit per call into one per few dozen calls.
-const IMPORT_PACE: Duration = Duration::from_millis(2);
-/// Where the journal table records how far the staging file has been imported.
-const STAGE_POSITION: (&str, &[u8]) = ("journal-stage", b"position");
+/// How long records in the segments may wait to be entered in the journal when no job comes
+/// first: each entry is one commit, and each wakes the writer twice (told, then timed out), so
+/// pacing them turns a commit per call into one per few hundred calls under load. Readers that
+/// must see every record so far (LookupEvents) settle the store first.
+const IMPORT_PACE: Duration = Duration::from_millis(10);
+/// Where the journal table records how far the segment files have been entered.
+const SEGMENTS_POSITION: (&str, &[u8]) = ("journal-stage", b"segments");
+/// Where a former version recorded how far its single staging file had been imported.
+const LEGACY_POSITION: (&str, &[u8]) = ("journal-stage", b"position");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
@@ -46,16 +51,19 @@ pub struct SqliteEngine {
     /// `Sender` is `Sync`: calls queue concurrently without a lock of ours.
     jobs: mpsc::Sender<Queued>,
     readers: Mutex<Vec<Connection>>,
-    /// Where records of read-only calls go first (see `staging`); none when every commit is
-    /// fsynced (`Durability::Power`), where a record must take the writer's fsync.
-    stage: Option<Arc<Staging>>,
+    /// Where records of read-only calls are written (see `segments`); none when every commit
+    /// is fsynced (`Durability::Power`), where a record must take the writer's fsync, and when
+    /// another process owns the segments.
+    stage: Option<Arc<Segments>>,
+    /// Reads the runs the journal table names.
+    shelf: Arc<Shelf>,
 }
 
 /// What waits for the writer: a transaction job, or bare journal records.
 enum Queued {
     Job(WriteJob),
     Append(Vec<Vec<u8>>, AppendDone),
-    /// Records wait in the staging file.
+    /// Records wait in the segment files.
     Import,
 }
 
@@ -68,9 +76,12 @@ fn backend(e: rusqlite::Error) -> StoreError {
 /// AUTOINCREMENT would guarantee that at the price of a second table updated on every insert (an
 /// extra WAL page per commit, a tenth of recorded throughput); instead a wipe leaves the newest
 /// sequence number behind as an empty row, which no consumer decodes, and new records follow it.
+///
+/// A journal row is either one record (`first` NULL, `rec` the record) or a run of records in
+/// a segment file (`rec` the encoded `Run`): sequence numbers `first..=seq`.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kv (tbl TEXT NOT NULL, k BLOB NOT NULL, v BLOB NOT NULL, PRIMARY KEY (tbl, k)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, rec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, rec BLOB NOT NULL, first INTEGER);
 ";
 
 impl SqliteEngine {
@@ -103,22 +114,26 @@ impl SqliteEngine {
              PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}; {SCHEMA}"
         ))
         .map_err(backend)?;
+        add_run_column(&conn)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let shelf = Arc::new(Shelf::new(&path.with_extension("journal")));
         let stage = match durability {
-            Durability::Process if !background => {
-                recover_staged(&conn, &path.with_extension("stage"))?.map(Arc::new)
-            }
+            Durability::Process if !background => recover_segments(&conn, path, &shelf)?,
             _ => None,
-        };
+        }
+        .map(Arc::new);
         let (tx, rx) = mpsc::channel::<Queued>();
-        let writer_stage = stage.clone();
+        let writer = Ctx {
+            stage: stage.clone(),
+            shelf: shelf.clone(),
+        };
         std::thread::Builder::new()
             .name("cairn-store-writer".into())
             .spawn(move || {
                 if background {
                     crate::background::lower_priority();
                 }
-                writer_loop(conn, rx, writer_stage)
+                writer_loop(conn, rx, writer)
             })
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -139,6 +154,7 @@ impl SqliteEngine {
             jobs: tx,
             readers: Mutex::new(Vec::new()),
             stage,
+            shelf,
         })
     }
 
@@ -165,11 +181,7 @@ impl Engine for SqliteEngine {
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> StoreResult<()>) -> StoreResult<()> {
         let conn = self.reader_conn()?;
         exec_cached(&conn, "BEGIN")?;
-        let result = f(&Sql {
-            conn: &conn,
-            depth: 0,
-            stage: None,
-        });
+        let result = f(&Sql::new(&conn, None, &self.shelf));
         let end = exec_cached(&conn, "COMMIT");
         let mut pool = self.readers.lock().expect("reader pool");
         if pool.len() < READ_POOL && end.is_ok() {
@@ -192,8 +204,8 @@ impl Engine for SqliteEngine {
             return Ok(());
         }
         let tell_writer = stage
-            .stage(records)
-            .map_err(|e| StoreError::Backend(format!("journal staging file: {e}")))?;
+            .stage(&records)
+            .map_err(|e| StoreError::Backend(format!("journal segment file: {e}")))?;
         if tell_writer {
             self.queue(Queued::Import)?;
         }
@@ -229,64 +241,129 @@ impl Drop for SqliteEngine {
     }
 }
 
-/// Imports what a previous run staged but did not import, then starts a fresh staging file.
-/// None when another process owns the staging file (it recovers and imports it).
-fn recover_staged(conn: &Connection, path: &Path) -> StoreResult<Option<Staging>> {
-    let io = |e: std::io::Error| StoreError::Backend(format!("journal staging file: {e}"));
-    let Some(owner) = staging::own(path).map_err(io)? else {
+/// Adds the `first` column of run rows to a journal table made before there were runs.
+fn add_run_column(conn: &Connection) -> StoreResult<()> {
+    let has = conn
+        .prepare("SELECT 1 FROM pragma_table_info('journal') WHERE name = 'first'")
+        .and_then(|mut st| st.exists([]))
+        .map_err(backend)?;
+    if !has {
+        match conn.execute_batch("ALTER TABLE journal ADD COLUMN first INTEGER") {
+            // Another process opening the same data directory added it first.
+            Err(e) if e.to_string().contains("duplicate column") => {}
+            r => r.map_err(backend)?,
+        }
+    }
+    Ok(())
+}
+
+fn kv_get(conn: &Connection, (tbl, k): (&str, &[u8])) -> StoreResult<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT v FROM kv WHERE tbl = ?1 AND k = ?2",
+        params![tbl, k],
+        |r| r.get::<_, Vec<u8>>(0),
+    )
+    .optional()
+    .map_err(backend)
+}
+
+/// Runs `f` in one immediate transaction on the writer's connection, before the writer starts.
+fn in_transaction(
+    conn: &Connection,
+    shelf: &Shelf,
+    f: impl FnOnce(&mut Sql) -> StoreResult<()>,
+) -> StoreResult<()> {
+    exec_cached(conn, "BEGIN IMMEDIATE")?;
+    let done = f(&mut Sql::new(conn, None, shelf));
+    let end = exec_cached(conn, if done.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    done.and(end)
+}
+
+/// Takes ownership of the segment files and enters what a previous run wrote to them but did
+/// not enter (and what a former version's staging file still held), then starts a new
+/// generation. None when another process owns them (it enters them).
+fn recover_segments(conn: &Connection, db: &Path, shelf: &Shelf) -> StoreResult<Option<Segments>> {
+    let io = |e: std::io::Error| StoreError::Backend(format!("journal segment files: {e}"));
+    let dir = shelf.dir();
+    let Some(owner) = segments::own(dir).map_err(io)? else {
         tracing::info!(
-            "another process owns the journal staging file; records go through the writer"
+            "another process owns the journal segment files; records go through the writer"
         );
         return Ok(None);
     };
-    let committed = conn
+    let legacy = db.with_extension("stage");
+    if legacy.exists() {
+        let committed = kv_get(conn, LEGACY_POSITION)?.and_then(|v| Position::decode(&v));
+        let records = segments::legacy_leftover(&legacy, committed).map_err(io)?;
+        in_transaction(conn, shelf, |w| {
+            for r in &records {
+                w.append_journal(r)?;
+            }
+            w.delete(Table(LEGACY_POSITION.0), LEGACY_POSITION.1)
+                .map(|_| ())
+        })?;
+        tracing::info!(
+            records = records.len(),
+            "imported a former journal staging file"
+        );
+        std::fs::remove_file(&legacy).map_err(io)?;
+        let _ = std::fs::remove_file(db.with_extension("stage-lock"));
+    }
+    let committed = kv_get(conn, SEGMENTS_POSITION)?.and_then(|v| Position::decode(&v));
+    let found = segments::found(dir, committed).map_err(io)?;
+    if !found.runs.is_empty() {
+        in_transaction(conn, shelf, |w| enter(w, &found.runs, found.position))?;
+        tracing::info!(
+            records = found.runs.iter().map(|r| r.count).sum::<u64>(),
+            "entered journal records written before the last stop"
+        );
+    }
+    // Files older than every run the journal names are left from a reset.
+    let oldest_named = conn
         .query_row(
-            "SELECT v FROM kv WHERE tbl = ?1 AND k = ?2",
-            params![STAGE_POSITION.0, STAGE_POSITION.1],
+            "SELECT rec FROM journal WHERE first IS NOT NULL ORDER BY seq LIMIT 1",
+            [],
             |r| r.get::<_, Vec<u8>>(0),
         )
         .optional()
         .map_err(backend)?
-        .and_then(|v| Position::decode(&v));
-    let left = staging::leftover(path, committed).map_err(io)?;
-    if !left.records.is_empty() {
-        exec_cached(conn, "BEGIN IMMEDIATE")?;
-        let imported = import(conn, &left.records, left.position);
-        let end = exec_cached(
-            conn,
-            if imported.is_ok() {
-                "COMMIT"
-            } else {
-                "ROLLBACK"
-            },
-        );
-        imported.and(end)?;
-        tracing::info!(
-            records = left.records.len(),
-            "imported journal records staged before the last stop"
-        );
-    }
-    let after = left
-        .position
-        .generation
-        .max(committed.map_or(0, |p| p.generation));
-    Staging::create(path, after, owner).map(Some).map_err(io)
+        .and_then(|r| Run::decode(&r))
+        .map(|r| r.generation);
+    let keep_from = oldest_named.unwrap_or(found.position.generation);
+    segments::prune(dir, keep_from.min(found.position.generation)).map_err(io)?;
+    segments::remove(dir, found.empty).map_err(io)?;
+    Segments::create(dir, found.newest.max(found.position.generation), owner)
+        .map(Some)
+        .map_err(io)
 }
 
-/// Inserts staged records into the journal and notes the staging position they end at.
-fn import(conn: &Connection, records: &[Vec<u8>], to: Position) -> StoreResult<()> {
-    let mut w = Sql {
-        conn,
-        depth: 0,
-        stage: None,
-    };
-    for r in records {
-        w.append_journal(r)?;
+/// Enters runs of the segment files in the journal, one row each, and notes the position they
+/// end at.
+fn enter(w: &mut Sql, runs: &[Run], to: Position) -> StoreResult<()> {
+    for run in runs {
+        let head = w.journal_head()?;
+        let mut st = w
+            .conn
+            .prepare_cached("INSERT INTO journal (seq, first, rec) VALUES (?1, ?2, ?3)")
+            .map_err(backend)?;
+        let (first, last) = (head + 1, head + run.count);
+        st.execute(params![last as i64, first as i64, &run.encode()[..]])
+            .map_err(backend)?;
     }
-    w.put(Table(STAGE_POSITION.0), STAGE_POSITION.1, &to.encode())
+    w.put(
+        Table(SEGMENTS_POSITION.0),
+        SEGMENTS_POSITION.1,
+        &to.encode(),
+    )
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Queued>, stage: Option<Arc<Staging>>) {
+/// What the writer thread works with besides its connection.
+struct Ctx {
+    stage: Option<Arc<Segments>>,
+    shelf: Arc<Shelf>,
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Queued>, ctx: Ctx) {
     let mut import_at: Option<Instant> = None;
     loop {
         let first = match import_at {
@@ -311,23 +388,24 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Queued>, stage: Option<Arc<S
         }
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
-                // This commit imports whatever is staged anyway.
+                // This commit enters whatever waits anyway.
                 Ok(Queued::Import) => {}
                 Ok(q) => group.push(q),
                 Err(_) => break,
             }
         }
         import_at = None;
-        if !commit_group(&conn, group, stage.as_deref()) {
+        if !commit_group(&conn, group, &ctx) {
             import_at = Some(Instant::now() + IMPORT_PACE);
         }
     }
 }
 
-/// Commits one group: first the staged records (so a call answered before a job was queued
-/// keeps its place ahead of it), then the jobs and appends. Returns false when staged records
-/// were put back for a later try.
-fn commit_group(conn: &Connection, group: Vec<Queued>, stage: Option<&Staging>) -> bool {
+/// Commits one group: first the waiting runs (so a call answered before a job was queued keeps
+/// its place ahead of it), then the jobs and appends. Returns false when runs were put back for
+/// a later try.
+fn commit_group(conn: &Connection, group: Vec<Queued>, ctx: &Ctx) -> bool {
+    let stage = ctx.stage.as_deref();
     let mut done: Vec<AppendDone> = Vec::with_capacity(group.len());
     let fail_all = |group: Vec<Queued>, e: &StoreError| {
         for q in group {
@@ -344,10 +422,10 @@ fn commit_group(conn: &Connection, group: Vec<Queued>, stage: Option<&Staging>) 
         fail_all(group, &e);
         return stage.is_none_or(|s| !s.pending());
     }
-    let taken = stage.map(Staging::take).filter(|t| !t.records.is_empty());
+    let taken = stage.map(Segments::take).filter(|t| !t.runs.is_empty());
     if let Some(t) = &taken {
-        if let Err(e) = import(conn, &t.records, t.position) {
-            tracing::error!(error = %e, "importing staged journal records failed");
+        if let Err(e) = enter(&mut Sql::new(conn, None, &ctx.shelf), &t.runs, t.position) {
+            tracing::error!(error = %e, "entering journal segment runs failed");
             let _ = conn.execute_batch("ROLLBACK");
             fail_all(group, &e);
             if let (Some(s), Some(t)) = (stage, taken) {
@@ -359,11 +437,11 @@ fn commit_group(conn: &Connection, group: Vec<Queued>, stage: Option<&Staging>) 
     for q in group {
         match q {
             Queued::Job(job) => {
-                if let Some(callback) = run_job(conn, job, stage) {
+                if let Some(callback) = run_job(conn, job, ctx) {
                     done.push(callback);
                 }
             }
-            Queued::Append(records, callback) => match append_all(conn, &records) {
+            Queued::Append(records, callback) => match append_all(conn, &ctx.shelf, &records) {
                 Ok(()) => done.push(callback),
                 Err(e) => callback(Err(e)),
             },
@@ -371,16 +449,19 @@ fn commit_group(conn: &Connection, group: Vec<Queued>, stage: Option<&Staging>) 
         }
     }
     let committed = exec_cached(conn, "COMMIT");
-    let mut imported = true;
+    let mut entered = true;
     if committed.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
-        if let (Some(s), Some(t)) = (stage, taken) {
-            s.put_back(t);
-            imported = false;
+        if let Some(s) = stage {
+            s.abandoned();
+            if let Some(t) = taken {
+                s.put_back(t);
+                entered = false;
+            }
         }
     } else if let Some(s) = stage {
-        if let Err(e) = s.maybe_rotate() {
-            tracing::warn!(error = %e, "could not start a new journal staging file");
+        if let Err(e) = s.committed() {
+            tracing::warn!(error = %e, "could not start or prune journal segment files");
         }
     }
     for callback in done {
@@ -389,17 +470,13 @@ fn commit_group(conn: &Connection, group: Vec<Queued>, stage: Option<&Staging>) 
             Err(e) => Err(StoreError::Backend(e.to_string())),
         });
     }
-    imported
+    entered
 }
 
 /// Appends records all or none. One INSERT is atomic by itself, so the usual single record
 /// needs no savepoint; that is what makes this path cheaper than a job.
-fn append_all(conn: &Connection, records: &[Vec<u8>]) -> StoreResult<()> {
-    let mut w = Sql {
-        conn,
-        depth: 0,
-        stage: None,
-    };
+fn append_all(conn: &Connection, shelf: &Shelf, records: &[Vec<u8>]) -> StoreResult<()> {
+    let mut w = Sql::new(conn, None, shelf);
     if let [one] = records {
         return w.append_journal(one).map(|_| ());
     }
@@ -416,12 +493,8 @@ fn append_all(conn: &Connection, records: &[Vec<u8>]) -> StoreResult<()> {
 
 /// Runs one job inside its own savepoint, so that a panicking job takes neither its half-done
 /// writes nor the writer (and every later call) down with it.
-fn run_job(conn: &Connection, job: WriteJob, stage: Option<&Staging>) -> Option<AppendDone> {
-    let mut w = Sql {
-        conn,
-        depth: 0,
-        stage,
-    };
+fn run_job(conn: &Connection, job: WriteJob, ctx: &Ctx) -> Option<AppendDone> {
+    let mut w = Sql::new(conn, ctx.stage.as_deref(), &ctx.shelf);
     let _ = exec_cached(conn, "SAVEPOINT job");
     match catch_unwind(AssertUnwindSafe(|| job(&mut w))) {
         Ok(callback) => {
@@ -447,11 +520,47 @@ fn exec_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
 }
 
 /// SQLite access through one connection; `depth` numbers nested savepoints. `stage` is the
-/// staging file, for a wipe to empty too.
+/// owner's side of the segment files, for a wipe to empty too; `shelf` reads the runs the
+/// journal names, and `run` keeps the last one read (LookupEvents reads neighbours).
 struct Sql<'c> {
     conn: &'c Connection,
     depth: u32,
-    stage: Option<&'c Staging>,
+    stage: Option<&'c Segments>,
+    shelf: &'c Shelf,
+    run: RefCell<Option<(u64, Arc<Vec<Vec<u8>>>)>>,
+}
+
+impl<'c> Sql<'c> {
+    fn new(conn: &'c Connection, stage: Option<&'c Segments>, shelf: &'c Shelf) -> Sql<'c> {
+        Sql {
+            conn,
+            depth: 0,
+            stage,
+            shelf,
+            run: RefCell::new(None),
+        }
+    }
+
+    /// The records of the run whose last sequence number is `last`.
+    fn run_records(&self, last: u64, run: &[u8]) -> StoreResult<Arc<Vec<Vec<u8>>>> {
+        if let Some((l, records)) = &*self.run.borrow() {
+            if *l == last {
+                return Ok(records.clone());
+            }
+        }
+        let corrupt = |reason: String| StoreError::Corrupt {
+            table: "journal",
+            reason,
+        };
+        let run = Run::decode(run).ok_or_else(|| corrupt(format!("run row {last}")))?;
+        let records = Arc::new(
+            self.shelf
+                .read(&run)
+                .map_err(|e| corrupt(format!("run row {last}: {e}")))?,
+        );
+        *self.run.borrow_mut() = Some((last, records.clone()));
+        Ok(records)
+    }
 }
 
 fn bound_sql(col_cmp: &str, b: &Bound<&[u8]>, n: usize) -> Option<String> {
@@ -518,29 +627,78 @@ impl Reader for Sql<'_> {
     }
 
     fn journal_after(&self, after: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        // Rows, not records, are limited: a run row holds many records.
         let mut st = self
             .conn
-            .prepare_cached("SELECT seq, rec FROM journal WHERE seq > ?1 AND length(rec) > 0 ORDER BY seq LIMIT ?2",)
+            .prepare_cached(
+                "SELECT seq, first, rec FROM journal WHERE seq > ?1 AND length(rec) > 0 \
+                 ORDER BY seq LIMIT ?2",
+            )
             .map_err(backend)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = st
-            .query_map(params![after, limit], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
-            })
+            .query_map(
+                params![
+                    i64::try_from(after).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                },
+            )
             .map_err(backend)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, first, rec) = row.map_err(backend)?;
+            match first {
+                None => out.push((seq, rec)),
+                Some(first) => {
+                    let records = self.run_records(seq, &rec)?;
+                    out.extend(
+                        (first as u64..)
+                            .zip(records.iter())
+                            .filter(|(s, _)| *s > after)
+                            .map(|(s, r)| (s, r.clone())),
+                    );
+                }
+            }
+            if out.len() >= limit {
+                out.truncate(limit);
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn journal_get(&self, seq: u64) -> StoreResult<Option<Vec<u8>>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT rec FROM journal WHERE seq = ?1 AND length(rec) > 0")
+            .prepare_cached(
+                "SELECT seq, first, rec FROM journal WHERE seq >= ?1 AND length(rec) > 0 \
+                 ORDER BY seq LIMIT 1",
+            )
             .map_err(backend)?;
-        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-        st.query_row(params![seq], |r| r.get::<_, Vec<u8>>(0))
+        let row = st
+            .query_row(params![i64::try_from(seq).unwrap_or(i64::MAX)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
             .optional()
-            .map_err(backend)
+            .map_err(backend)?;
+        match row {
+            Some((s, None, rec)) if s == seq => Ok(Some(rec)),
+            Some((last, Some(first), rec)) if first as u64 <= seq => {
+                let records = self.run_records(last, &rec)?;
+                Ok(records.get((seq - first as u64) as usize).cloned())
+            }
+            _ => Ok(None),
+        }
     }
 
     fn journal_head(&self) -> StoreResult<u64> {
@@ -616,13 +774,20 @@ impl Writer for Sql<'_> {
             .execute_batch(
                 "DELETE FROM kv; \
                  DELETE FROM journal WHERE seq < (SELECT MAX(seq) FROM journal); \
-                 UPDATE journal SET rec = x'';",
+                 UPDATE journal SET rec = x'', first = NULL;",
             )
             .map_err(backend)?;
-        // Records staged but not imported are wiped too: the position moves past them.
+        // Records written to the segments but not entered are wiped too: the position moves
+        // past them, to a new generation; the older files go once this commits.
         if let Some(stage) = self.stage {
-            let end = stage.discard();
-            self.put(Table(STAGE_POSITION.0), STAGE_POSITION.1, &end.encode())?;
+            let end = stage
+                .discard()
+                .map_err(|e| StoreError::Backend(format!("journal segment files: {e}")))?;
+            self.put(
+                Table(SEGMENTS_POSITION.0),
+                SEGMENTS_POSITION.1,
+                &end.encode(),
+            )?;
         }
         Ok(())
     }

@@ -211,7 +211,7 @@ async fn appended_records_reach_the_journal_in_order_with_jobs() {
 }
 
 #[tokio::test]
-async fn staged_records_survive_a_stop_exactly_once() {
+async fn segment_records_survive_a_stop_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let store = open_at(&path);
@@ -229,17 +229,78 @@ async fn staged_records_survive_a_stop_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_wipe_takes_staged_records_with_it() {
+async fn a_wipe_takes_segment_records_and_files_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let store = open_at(&path);
     store.append(vec![b"before".to_vec()]).await.unwrap();
     store.write(|w| w.wipe_all()).await.unwrap();
     store.append(vec![b"after".to_vec()]).await.unwrap();
+    store.settle().await.unwrap();
+    // The files before the reset are gone; the one being written stays.
+    let files = || {
+        std::fs::read_dir(dir.path().join("s.journal"))
+            .unwrap()
+            .count()
+    };
+    assert_eq!(files(), 2, "the lock and one segment");
     drop(store);
     let store = open_at(&path);
     store.settle().await.unwrap();
     assert_eq!(records(&store), vec![b"after".to_vec()]);
+}
+
+#[tokio::test]
+async fn runs_read_back_by_position_and_by_sequence_number() {
+    let (_d, store) = open();
+    let inline = store.write(|w| w.append_journal(b"inline")).await.unwrap();
+    for i in 0..10u8 {
+        store.append(vec![vec![b'r', i]]).await.unwrap();
+    }
+    store.settle().await.unwrap();
+    let all = store.read(|r| r.journal_after(0, 100)).unwrap();
+    assert_eq!(all.len(), 11);
+    assert_eq!(all[0], (inline, b"inline".to_vec()));
+    let seqs: Vec<u64> = all.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        seqs,
+        (inline..inline + 11).collect::<Vec<_>>(),
+        "one number per record"
+    );
+    // From inside a run, and a limit that ends inside one.
+    let middle = store.read(|r| r.journal_after(inline + 3, 4)).unwrap();
+    assert_eq!(middle, all[4..8].to_vec());
+    for (seq, rec) in &all {
+        assert_eq!(
+            store.read(|r| r.journal_get(*seq)).unwrap().as_ref(),
+            Some(rec)
+        );
+    }
+    assert_eq!(store.read(|r| r.journal_get(inline + 11)).unwrap(), None);
+    assert_eq!(store.read(|r| r.journal_head()).unwrap(), inline + 10);
+    // A job's record follows the run.
+    let after = store.write(|w| w.append_journal(b"job")).await.unwrap();
+    assert_eq!(after, inline + 11);
+}
+
+#[tokio::test]
+async fn a_former_staging_file_is_imported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(open_at(&path));
+    // What a former version left: a staging file with one record past its committed position.
+    let mut bytes = b"CAIRNSTG".to_vec();
+    bytes.extend_from_slice(&3u64.to_le_bytes());
+    let payload = [&4u32.to_le_bytes()[..], b"left"].concat();
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    std::fs::write(dir.path().join("s.stage"), &bytes).unwrap();
+    for _ in 0..2 {
+        let store = open_at(&path);
+        assert_eq!(records(&store), vec![b"left".to_vec()]);
+    }
+    assert!(!dir.path().join("s.stage").exists());
 }
 
 #[tokio::test]
@@ -251,11 +312,11 @@ async fn power_durability_appends_through_the_writer() {
     store.append(vec![b"a".to_vec()]).await.unwrap();
     // Committed (and fsynced) before the append returned: no settling needed.
     assert_eq!(records(&store), vec![b"a".to_vec()]);
-    assert!(!dir.path().join("s.stage").exists());
+    assert!(!dir.path().join("s.journal").exists(), "no segment files");
 }
 
 #[tokio::test]
-async fn a_second_opener_leaves_the_staging_file_to_its_owner() {
+async fn a_second_opener_leaves_the_segment_files_to_their_owner() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let owner = open_at(&path);

@@ -1,0 +1,713 @@
+//! The journal's segment files: where the records of read-only calls are kept.
+//!
+//! A read-only call changes no state, so its record needs no transaction of its own: the
+//! calling thread writes the call's records as one checksummed frame to the newest segment
+//! file, and once `write` returns they survive a kill -9 (the file's pages are the kernel's), so
+//! the call is answered. Going through the writer instead cost a thread handoff and a commit per
+//! one or two records, and copying the bytes into SQLite afterwards cost about as much again.
+//!
+//! So the bytes stay where they were written. The writer enters each *run* of waiting frames in
+//! the journal table as one row: `(generation, start, end, count)` and the sequence numbers its
+//! records take, in the same transaction that stores how far the segments have been entered (a
+//! `Position`). Readers of the journal read a run's frames back from its file.
+//!
+//! A segment file is `<generation>.seg`: `[magic 8][generation u64 LE]`, then frames
+//! `[len u32 LE][crc32 u32 LE][payload]`, a payload being one call's records as
+//! `[len u32 LE][bytes]...`. A frame torn by a crash fails its length or checksum and is dropped
+//! with everything after it; its call was never answered. The owner starts the next generation
+//! past `ROTATE_BYTES`, on every start, and on a reset (after which the older files, no longer
+//! named by the journal, are deleted). On start, whatever the files hold past the committed
+//! position is entered before anything else runs.
+//!
+//! One process owns the files, by an exclusive `flock` on `lock` in their directory. Another
+//! process opening the same data directory meanwhile (`cairn admin ...` beside a running server)
+//! finds it taken and appends through its writer instead: it must neither enter runs the owner
+//! will enter nor start a generation under it. Any process reads them.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+const MAGIC: &[u8; 8] = b"CAIRNSTG";
+/// Bytes before the first frame.
+pub const HEADER: u64 = 16;
+/// Past this size the owner starts the next generation.
+const ROTATE_BYTES: u64 = 64 << 20;
+/// The most one frame may hold (a call's records are far smaller); a larger length read back
+/// is a torn or foreign frame.
+const MAX_FRAME: u32 = 64 << 20;
+/// Segment files a reader keeps open.
+const OPEN_FILES: usize = 8;
+
+/// A position in the segments: everything before `offset` in the file of `generation`, and in
+/// every older file, is in the journal table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub generation: u64,
+    pub offset: u64,
+}
+
+impl Position {
+    pub fn encode(&self) -> [u8; 16] {
+        let mut b = [0; 16];
+        b[..8].copy_from_slice(&self.generation.to_le_bytes());
+        b[8..].copy_from_slice(&self.offset.to_le_bytes());
+        b
+    }
+
+    pub fn decode(b: &[u8]) -> Option<Position> {
+        Some(Position {
+            generation: u64::from_le_bytes(b.get(..8)?.try_into().ok()?),
+            offset: u64::from_le_bytes(b.get(8..16)?.try_into().ok()?),
+        })
+    }
+}
+
+/// Whole frames in one segment file: bytes `start..end` of generation `generation`, holding
+/// `count` records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub generation: u64,
+    pub start: u64,
+    pub end: u64,
+    pub count: u64,
+}
+
+impl Run {
+    pub fn encode(&self) -> [u8; 32] {
+        let mut b = [0; 32];
+        for (i, v) in [self.generation, self.start, self.end, self.count]
+            .into_iter()
+            .enumerate()
+        {
+            b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    pub fn decode(b: &[u8]) -> Option<Run> {
+        let v = |i: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(
+                b.get(i * 8..i * 8 + 8)?.try_into().ok()?,
+            ))
+        };
+        (b.len() == 32).then_some(())?;
+        let run = Run {
+            generation: v(0)?,
+            start: v(1)?,
+            end: v(2)?,
+            count: v(3)?,
+        };
+        (run.start <= run.end && run.count > 0).then_some(run)
+    }
+}
+
+fn file_name(generation: u64) -> String {
+    format!("{generation:020}.seg")
+}
+
+fn generation_of(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".seg")?;
+    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+fn frame(records: &[Vec<u8>]) -> Vec<u8> {
+    let payload_len: usize = records.iter().map(|r| 4 + r.len()).sum();
+    let mut out = Vec::with_capacity(8 + payload_len);
+    out.extend_from_slice(&(payload_len as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    for r in records {
+        out.extend_from_slice(&(r.len() as u32).to_le_bytes());
+        out.extend_from_slice(r);
+    }
+    let crc = crc32fast::hash(&out[8..]);
+    out[4..8].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The records of the whole frames at the start of `bytes`, and how many bytes they span.
+fn parse_frames(bytes: &[u8]) -> (Vec<Vec<u8>>, usize) {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+        let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+        // Every frame holds a record: a zero length is the end (or a foreign file).
+        if len == 0 || len > MAX_FRAME {
+            break;
+        }
+        let Some(payload) = bytes.get(at + 8..at + 8 + len as usize) else {
+            break;
+        };
+        if crc32fast::hash(payload) != crc {
+            break;
+        }
+        let before = records.len();
+        let mut p = 0;
+        let whole = loop {
+            if p == payload.len() {
+                break true;
+            }
+            let Some(n) = payload.get(p..p + 4) else {
+                break false;
+            };
+            let n = u32::from_le_bytes(n.try_into().expect("4 bytes")) as usize;
+            let Some(r) = payload.get(p + 4..p + 4 + n) else {
+                break false;
+            };
+            records.push(r.to_vec());
+            p += 4 + n;
+        };
+        if !whole {
+            records.truncate(before);
+            break;
+        }
+        at += 8 + len as usize;
+    }
+    (records, at)
+}
+
+/// The generation in a file's header, if it is a segment (or former staging) file.
+fn header_generation(bytes: &[u8]) -> Option<u64> {
+    (bytes.len() >= HEADER as usize && &bytes[..8] == MAGIC)
+        .then(|| u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")))
+}
+
+/// The segment files in `dir`, oldest first.
+fn generations(dir: &Path) -> io::Result<Vec<u64>> {
+    let mut found = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for e in entries {
+                if let Some(g) = e?.file_name().to_str().and_then(generation_of) {
+                    found.push(g);
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// What the segments hold past the committed position, found on start.
+pub struct Found {
+    /// One run per file that holds records past the position.
+    pub runs: Vec<Run>,
+    /// The position after them.
+    pub position: Position,
+    /// The newest generation there is a file of (0 for none).
+    pub newest: u64,
+    /// Files that hold no frame at all (a start with no read-only call after it).
+    pub empty: Vec<u64>,
+}
+
+/// Reads what the segment files in `dir` hold past `committed`.
+pub fn found(dir: &Path, committed: Option<Position>) -> io::Result<Found> {
+    let mut position = committed.unwrap_or(Position {
+        generation: 0,
+        offset: HEADER,
+    });
+    let mut runs = Vec::new();
+    let mut empty = Vec::new();
+    let all = generations(dir)?;
+    let from = position.generation;
+    for &generation in all.iter().filter(|g| **g >= from) {
+        let path = dir.join(file_name(generation));
+        let mut bytes = Vec::new();
+        File::open(&path)?.read_to_end(&mut bytes)?;
+        if header_generation(&bytes) != Some(generation) {
+            tracing::warn!(path = %path.display(), "ignoring a journal segment without a valid header");
+            continue;
+        }
+        let start = if generation == position.generation {
+            position.offset.max(HEADER)
+        } else {
+            HEADER
+        };
+        let (records, used) = bytes
+            .get(start as usize..)
+            .map(parse_frames)
+            .unwrap_or_default();
+        let end = start + used as u64;
+        if (end as usize) < bytes.len() {
+            tracing::warn!(
+                path = %path.display(),
+                dropped = bytes.len() - end as usize,
+                "dropping the torn end of a journal segment (a call cut off by a crash, never answered)"
+            );
+        }
+        if bytes.len() == HEADER as usize {
+            empty.push(generation);
+        }
+        if !records.is_empty() {
+            runs.push(Run {
+                generation,
+                start,
+                end,
+                count: records.len() as u64,
+            });
+        }
+        position = Position {
+            generation,
+            offset: end,
+        };
+    }
+    Ok(Found {
+        runs,
+        position,
+        newest: all.last().copied().unwrap_or(0),
+        empty,
+    })
+}
+
+/// Deletes the segment files older than `generation`: nothing in the journal names them.
+pub fn prune(dir: &Path, generation: u64) -> io::Result<()> {
+    remove(
+        dir,
+        generations(dir)?.into_iter().filter(|g| *g < generation),
+    )
+}
+
+/// Deletes the segment files of these generations.
+pub fn remove(dir: &Path, generations: impl IntoIterator<Item = u64>) -> io::Result<()> {
+    for g in generations {
+        match std::fs::remove_file(dir.join(file_name(g))) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The records a former version's single staging file holds past its committed position
+/// (`committed`: that file's generation and offset); none when there is no such file.
+pub fn legacy_leftover(path: &Path, committed: Option<Position>) -> io::Result<Vec<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    match File::open(path) {
+        Ok(mut f) => {
+            f.read_to_end(&mut bytes)?;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    }
+    let Some(generation) = header_generation(&bytes) else {
+        return Ok(Vec::new());
+    };
+    let start = match committed {
+        Some(p) if p.generation == generation => p.offset.max(HEADER),
+        _ => HEADER,
+    };
+    Ok(bytes
+        .get(start as usize..)
+        .map(|rest| parse_frames(rest).0)
+        .unwrap_or_default())
+}
+
+/// How long an opener waits for the owner lock: enough for an engine of this process that is
+/// being dropped to let go of it.
+const OWNER_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Takes the ownership lock of the segments in `dir` (creating it), or None when another holder
+/// keeps it.
+pub fn own(dir: &Path) -> io::Result<Option<File>> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(dir)?;
+    let lock = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join("lock"))?;
+    let deadline = std::time::Instant::now() + OWNER_WAIT;
+    loop {
+        // SAFETY: flock only reads the descriptor, which `lock` keeps open.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(Some(lock));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(e);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Creates the (empty) file of `generation`.
+fn start_file(dir: &Path, generation: u64) -> io::Result<File> {
+    let mut f = File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(dir.join(file_name(generation)))?;
+    let mut header = Vec::with_capacity(HEADER as usize);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&generation.to_le_bytes());
+    f.write_all(&header)?;
+    Ok(f)
+}
+
+/// The owner's side: appends frames and hands the writer the runs to enter.
+pub struct Segments {
+    dir: PathBuf,
+    /// Holds the ownership lock while the segments are in use.
+    _owner: File,
+    inner: Mutex<Inner>,
+    /// Runs wait and the writer has been told; cleared when the writer takes them.
+    pending: AtomicBool,
+}
+
+struct Inner {
+    file: File,
+    generation: u64,
+    /// End of the last whole frame.
+    len: u64,
+    /// Frames written but not yet taken by the writer, oldest first.
+    waiting: Vec<Run>,
+    /// After a reset: the files older than this go once the reset has committed.
+    prune_below: Option<u64>,
+}
+
+/// Runs the writer took, and the position that marks them entered once committed.
+pub struct Taken {
+    pub runs: Vec<Run>,
+    pub position: Position,
+}
+
+impl Segments {
+    /// Starts the file of generation `after + 1` in `dir`; `owner` is the lock `own` took.
+    pub fn create(dir: &Path, after: u64, owner: File) -> io::Result<Segments> {
+        let generation = after + 1;
+        Ok(Segments {
+            dir: dir.to_path_buf(),
+            _owner: owner,
+            inner: Mutex::new(Inner {
+                file: start_file(dir, generation)?,
+                generation,
+                len: HEADER,
+                waiting: Vec::new(),
+                prune_below: None,
+            }),
+            pending: AtomicBool::new(false),
+        })
+    }
+
+    /// Makes one call's records durable. Returns whether the writer must be told (the first
+    /// records since it last took them).
+    pub fn stage(&self, records: &[Vec<u8>]) -> io::Result<bool> {
+        let bytes = frame(records);
+        let mut g = self.inner.lock().expect("segments");
+        let at = g.len;
+        if let Err(e) = g.file.write_all_at(&bytes, at) {
+            // Whatever part of the frame landed fails its checksum; cut it anyway.
+            let _ = g.file.set_len(at);
+            return Err(e);
+        }
+        let end = at + bytes.len() as u64;
+        g.len = end;
+        let generation = g.generation;
+        match g.waiting.last_mut() {
+            Some(run) if run.generation == generation && run.end == at => {
+                run.end = end;
+                run.count += records.len() as u64;
+            }
+            _ => g.waiting.push(Run {
+                generation,
+                start: at,
+                end,
+                count: records.len() as u64,
+            }),
+        }
+        Ok(!self.pending.swap(true, Ordering::AcqRel))
+    }
+
+    pub fn pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Takes the waiting runs, to enter in the journal.
+    pub fn take(&self) -> Taken {
+        let mut g = self.inner.lock().expect("segments");
+        self.pending.store(false, Ordering::Release);
+        Taken {
+            runs: std::mem::take(&mut g.waiting),
+            position: Position {
+                generation: g.generation,
+                offset: g.len,
+            },
+        }
+    }
+
+    /// Returns runs whose entry did not commit, ahead of those written since.
+    pub fn put_back(&self, taken: Taken) {
+        let mut g = self.inner.lock().expect("segments");
+        let mut runs = taken.runs;
+        runs.append(&mut g.waiting);
+        g.waiting = runs;
+        self.pending.store(true, Ordering::Release);
+    }
+
+    /// A reset wipes the journal: drops the waiting runs, starts the next generation, and
+    /// returns the position that marks everything before it consumed. The older files go once
+    /// the reset commits (`committed`).
+    pub fn discard(&self) -> io::Result<Position> {
+        let mut g = self.inner.lock().expect("segments");
+        g.waiting.clear();
+        self.pending.store(false, Ordering::Release);
+        self.next_generation(&mut g)?;
+        g.prune_below = Some(g.generation);
+        Ok(Position {
+            generation: g.generation,
+            offset: g.len,
+        })
+    }
+
+    /// After a commit: a file grown past `ROTATE_BYTES` makes way for the next generation, and
+    /// the files a committed reset left behind are deleted.
+    pub fn committed(&self) -> io::Result<()> {
+        let mut g = self.inner.lock().expect("segments");
+        if let Some(below) = g.prune_below.take() {
+            prune(&self.dir, below)?;
+        }
+        if g.len >= ROTATE_BYTES {
+            self.next_generation(&mut g)?;
+        }
+        Ok(())
+    }
+
+    /// After a commit that failed: a reset in it did not happen, so its files stay.
+    pub fn abandoned(&self) {
+        self.inner.lock().expect("segments").prune_below = None;
+    }
+
+    fn next_generation(&self, g: &mut Inner) -> io::Result<()> {
+        g.file = start_file(&self.dir, g.generation + 1)?;
+        g.generation += 1;
+        g.len = HEADER;
+        Ok(())
+    }
+}
+
+/// Any process's side: reads runs back, keeping the last few files open.
+pub struct Shelf {
+    dir: PathBuf,
+    open: Mutex<Vec<(u64, Arc<File>)>>,
+}
+
+impl Shelf {
+    pub fn new(dir: &Path) -> Shelf {
+        Shelf {
+            dir: dir.to_path_buf(),
+            open: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file(&self, generation: u64) -> io::Result<Arc<File>> {
+        let mut open = self.open.lock().expect("shelf");
+        if let Some(i) = open.iter().position(|(g, _)| *g == generation) {
+            let entry = open.remove(i);
+            let f = entry.1.clone();
+            open.push(entry);
+            return Ok(f);
+        }
+        let f = Arc::new(File::open(self.dir.join(file_name(generation)))?);
+        if open.len() >= OPEN_FILES {
+            open.remove(0);
+        }
+        open.push((generation, f.clone()));
+        Ok(f)
+    }
+
+    /// The records of one run, in order.
+    pub fn read(&self, run: &Run) -> io::Result<Vec<Vec<u8>>> {
+        let mut bytes = vec![0; (run.end - run.start) as usize];
+        self.file(run.generation)?
+            .read_exact_at(&mut bytes, run.start)?;
+        let (records, used) = parse_frames(&bytes);
+        if used != bytes.len() || records.len() as u64 != run.count {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "journal segment {} does not hold {} whole records at {}..{}",
+                    run.generation, run.count, run.start, run.end
+                ),
+            ));
+        }
+        Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Segments in `dir` starting at generation `after + 1`, owned by this test.
+    fn fresh(dir: &Path, after: u64) -> Segments {
+        Segments::create(dir, after, own(dir).unwrap().unwrap()).unwrap()
+    }
+
+    fn recs(names: &[&str]) -> Vec<Vec<u8>> {
+        names.iter().map(|n| n.as_bytes().to_vec()).collect()
+    }
+
+    fn read_all(dir: &Path, runs: &[Run]) -> Vec<Vec<u8>> {
+        let shelf = Shelf::new(dir);
+        runs.iter().flat_map(|r| shelf.read(r).unwrap()).collect()
+    }
+
+    #[test]
+    fn staged_frames_are_found_until_their_position_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = fresh(dir.path(), 0);
+        assert!(s.stage(&recs(&["a"])).unwrap());
+        assert!(
+            !s.stage(&recs(&["b", "c"])).unwrap(),
+            "the writer was told already"
+        );
+        let taken = s.take();
+        assert_eq!(taken.runs.len(), 1, "adjacent frames make one run");
+        assert_eq!(taken.runs[0].count, 3);
+        assert_eq!(read_all(dir.path(), &taken.runs), recs(&["a", "b", "c"]));
+        assert!(s.stage(&recs(&["d"])).unwrap());
+        drop(s);
+        // Nothing committed: everything is found.
+        let all = found(dir.path(), None).unwrap();
+        assert_eq!(read_all(dir.path(), &all.runs), recs(&["a", "b", "c", "d"]));
+        assert_eq!(all.newest, 1);
+        // Committed through c: only d.
+        let rest = found(dir.path(), Some(taken.position)).unwrap();
+        assert_eq!(read_all(dir.path(), &rest.runs), recs(&["d"]));
+        assert_eq!(rest.position, all.position);
+        // Run rows round-trip.
+        let run = rest.runs[0];
+        assert_eq!(Run::decode(&run.encode()), Some(run));
+        assert_eq!(Run::decode(b"short"), None);
+    }
+
+    #[test]
+    fn a_torn_frame_and_what_follows_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = fresh(dir.path(), 4);
+        s.stage(&recs(&["whole"])).unwrap();
+        s.stage(&recs(&["torn"])).unwrap();
+        drop(s);
+        let path = dir.path().join(file_name(5));
+        let len = std::fs::metadata(&path).unwrap().len();
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len - 2)
+            .unwrap();
+        let left = found(dir.path(), None).unwrap();
+        assert_eq!(read_all(dir.path(), &left.runs), recs(&["whole"]));
+        assert_eq!(left.position.generation, 5);
+        // A flipped byte fails the checksum.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(found(dir.path(), None).unwrap().runs[0].count, 1);
+        // A run that no longer reads whole is an error, not a short answer.
+        let mut shorter = left.runs[0];
+        shorter.end -= 1;
+        assert!(Shelf::new(dir.path()).read(&shorter).is_err());
+        // A foreign file, or none: nothing.
+        std::fs::write(&path, b"not a segment").unwrap();
+        assert!(found(dir.path(), None).unwrap().runs.is_empty());
+        std::fs::remove_file(&path).unwrap();
+        assert!(found(dir.path(), None).unwrap().runs.is_empty());
+    }
+
+    #[test]
+    fn rotation_leaves_waiting_frames_where_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = fresh(dir.path(), 0);
+        let big = vec![b'x'; 4 << 20];
+        for _ in 0..16 {
+            s.stage(std::slice::from_ref(&big)).unwrap();
+        }
+        s.committed().unwrap();
+        s.stage(&recs(&["next"])).unwrap();
+        let taken = s.take();
+        assert_eq!(
+            taken.runs.iter().map(|r| r.generation).collect::<Vec<_>>(),
+            [1, 2],
+            "one run per file"
+        );
+        assert_eq!(read_all(dir.path(), &taken.runs).len(), 17);
+        assert_eq!(taken.position.generation, 2);
+        s.stage(&recs(&["after"])).unwrap();
+        drop(s);
+        let left = found(dir.path(), Some(taken.position)).unwrap();
+        assert_eq!(read_all(dir.path(), &left.runs), recs(&["after"]));
+        assert_eq!(left.newest, 2);
+    }
+
+    #[test]
+    fn one_owner_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = own(dir.path()).unwrap().expect("a free lock");
+        assert!(own(dir.path()).unwrap().is_none(), "taken while held");
+        drop(first);
+        assert!(own(dir.path()).unwrap().is_some());
+    }
+
+    #[test]
+    fn put_back_discard_and_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = fresh(dir.path(), 0);
+        s.stage(&recs(&["a"])).unwrap();
+        let taken = s.take();
+        assert!(!s.pending());
+        s.stage(&recs(&["b"])).unwrap();
+        s.put_back(taken);
+        assert!(s.pending());
+        assert_eq!(read_all(dir.path(), &s.take().runs), recs(&["a", "b"]));
+        s.stage(&recs(&["c"])).unwrap();
+        // A reset that did not commit deletes nothing.
+        s.discard().unwrap();
+        s.abandoned();
+        s.committed().unwrap();
+        assert_eq!(generations(dir.path()).unwrap(), [1, 2]);
+        let end = s.discard().unwrap();
+        assert!(!s.pending());
+        assert!(s.take().runs.is_empty());
+        assert_eq!(s.take().position, end);
+        s.committed().unwrap();
+        assert_eq!(generations(dir.path()).unwrap(), [3]);
+    }
+
+    #[test]
+    fn a_former_staging_file_is_read_past_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.stage");
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&7u64.to_le_bytes());
+        bytes.extend_from_slice(&frame(&recs(&["old"])));
+        let after_old = bytes.len() as u64;
+        bytes.extend_from_slice(&frame(&recs(&["new"])));
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(legacy_leftover(&path, None).unwrap(), recs(&["old", "new"]));
+        let at = Position {
+            generation: 7,
+            offset: after_old,
+        };
+        assert_eq!(legacy_leftover(&path, Some(at)).unwrap(), recs(&["new"]));
+        let missing = dir.path().join("none.stage");
+        assert!(legacy_leftover(&missing, None).unwrap().is_empty());
+    }
+}
