@@ -81,7 +81,9 @@ def main() -> int:
             times.sort()
             print(f"LookupEvents {name}: p50 {statistics.median(times):.2f} ms, p99 {times[int(0.99 * (len(times) - 1))]:.2f} ms")
         size = du(f"{work}/data")
+        # The journal: its rows in cairn.db and the records in its segment files.
         journal = sum(os.path.getsize(f"{work}/data/{f}") for f in os.listdir(f"{work}/data") if f.startswith("cairn.db"))
+        journal += du(f"{work}/data/cairn.journal")
         print(f"{filled} events: data directory {size / 1e6:.0f} MB ({size / filled:.0f} B/event); "
               f"journal database {journal / 1e6:.0f} MB; history index {(size - journal) / 1e6:.0f} MB")
         return 0

@@ -23,6 +23,15 @@ pub struct Array<'a> {
 }
 
 fn string(out: &mut Vec<u8>, s: &str) {
+    // Nearly every string of a record needs no escape: copy those whole, and leave the rest to
+    // serde_json's escaper (which writes byte by byte through its formatter).
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 

@@ -41,6 +41,9 @@ const ROTATE_BYTES: u64 = 64 << 20;
 const MAX_FRAME: u32 = 64 << 20;
 /// Segment files a reader keeps open.
 const OPEN_FILES: usize = 8;
+/// A run grows to about this many bytes: reading one record back (LookupEvents) reads its
+/// whole run, and under load 10 ms of frames would be a quarter of a megabyte.
+const RUN_BYTES: u64 = 64 << 10;
 
 /// A position in the segments: everything before `offset` in the file of `generation`, and in
 /// every older file, is in the journal table.
@@ -416,7 +419,11 @@ impl Segments {
         g.len = end;
         let generation = g.generation;
         match g.waiting.last_mut() {
-            Some(run) if run.generation == generation && run.end == at => {
+            Some(run)
+                if run.generation == generation
+                    && run.end == at
+                    && run.end - run.start < RUN_BYTES =>
+            {
                 run.end = end;
                 run.count += records.len() as u64;
             }
@@ -643,10 +650,11 @@ mod tests {
         s.committed().unwrap();
         s.stage(&recs(&["next"])).unwrap();
         let taken = s.take();
+        let generations: Vec<u64> = taken.runs.iter().map(|r| r.generation).collect();
         assert_eq!(
-            taken.runs.iter().map(|r| r.generation).collect::<Vec<_>>(),
-            [1, 2],
-            "one run per file"
+            generations,
+            [vec![1; 16], vec![2]].concat(),
+            "no run spans two files"
         );
         assert_eq!(read_all(dir.path(), &taken.runs).len(), 17);
         assert_eq!(taken.position.generation, 2);
@@ -655,6 +663,21 @@ mod tests {
         let left = found(dir.path(), Some(taken.position)).unwrap();
         assert_eq!(read_all(dir.path(), &left.runs), recs(&["after"]));
         assert_eq!(left.newest, 2);
+    }
+
+    #[test]
+    fn runs_stay_small_enough_to_read_one_record_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = fresh(dir.path(), 0);
+        let record = vec![b'r'; 1000];
+        for _ in 0..200 {
+            s.stage(std::slice::from_ref(&record)).unwrap();
+        }
+        let runs = s.take().runs;
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        assert!(runs.iter().all(|r| r.end - r.start <= RUN_BYTES + 1008));
+        assert_eq!(runs.iter().map(|r| r.count).sum::<u64>(), 200);
+        assert_eq!(read_all(dir.path(), &runs).len(), 200);
     }
 
     #[test]

@@ -527,8 +527,11 @@ struct Sql<'c> {
     depth: u32,
     stage: Option<&'c Segments>,
     shelf: &'c Shelf,
-    run: RefCell<Option<(u64, Arc<Vec<Vec<u8>>>)>>,
+    run: RefCell<Option<(u64, RunRecords)>>,
 }
+
+/// The records of one run row, shared between the reader's cache and its caller.
+type RunRecords = Arc<Vec<Vec<u8>>>;
 
 impl<'c> Sql<'c> {
     fn new(conn: &'c Connection, stage: Option<&'c Segments>, shelf: &'c Shelf) -> Sql<'c> {
@@ -541,23 +544,26 @@ impl<'c> Sql<'c> {
         }
     }
 
-    /// The records of the run whose last sequence number is `last`.
-    fn run_records(&self, last: u64, run: &[u8]) -> StoreResult<Arc<Vec<Vec<u8>>>> {
-        if let Some((l, records)) = &*self.run.borrow() {
-            if *l == last {
-                return Ok(records.clone());
-            }
-        }
+    /// The records of the run row whose last sequence number is `last`.
+    fn read_run(&self, last: u64, run: &[u8]) -> StoreResult<Vec<Vec<u8>>> {
         let corrupt = |reason: String| StoreError::Corrupt {
             table: "journal",
             reason,
         };
         let run = Run::decode(run).ok_or_else(|| corrupt(format!("run row {last}")))?;
-        let records = Arc::new(
-            self.shelf
-                .read(&run)
-                .map_err(|e| corrupt(format!("run row {last}: {e}")))?,
-        );
+        self.shelf
+            .read(&run)
+            .map_err(|e| corrupt(format!("run row {last}: {e}")))
+    }
+
+    /// `read_run`, keeping the run for the next single-record read.
+    fn run_records(&self, last: u64, run: &[u8]) -> StoreResult<RunRecords> {
+        if let Some((l, records)) = &*self.run.borrow() {
+            if *l == last {
+                return Ok(records.clone());
+            }
+        }
+        let records = Arc::new(self.read_run(last, run)?);
         *self.run.borrow_mut() = Some((last, records.clone()));
         Ok(records)
     }
@@ -655,15 +661,11 @@ impl Reader for Sql<'_> {
             let (seq, first, rec) = row.map_err(backend)?;
             match first {
                 None => out.push((seq, rec)),
-                Some(first) => {
-                    let records = self.run_records(seq, &rec)?;
-                    out.extend(
-                        (first as u64..)
-                            .zip(records.iter())
-                            .filter(|(s, _)| *s > after)
-                            .map(|(s, r)| (s, r.clone())),
-                    );
-                }
+                Some(first) => out.extend(
+                    (first as u64..)
+                        .zip(self.read_run(seq, &rec)?)
+                        .filter(|(s, _)| *s > after),
+                ),
             }
             if out.len() >= limit {
                 out.truncate(limit);
