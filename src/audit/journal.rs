@@ -11,24 +11,70 @@ pub struct Meta {
     pub lookup_resources: Vec<(String, String)>,
 }
 
-/// `[u32 big-endian length of meta][meta JSON][record JSON]`.
-pub fn encode(meta: &Meta, record: &[u8]) -> Vec<u8> {
-    encode_with(&meta.lookup_resources, |out| out.extend_from_slice(record))
+/// What event history indexes a record by, as the record says it: written beside the record
+/// when the record is made (the values are at hand then), so indexing reads these few fields
+/// instead of parsing the whole record, which was half of its work. Entries without it (made
+/// before it existed) are indexed from the record.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IndexKeys<'a> {
+    #[serde(borrow)]
+    pub event_id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub event_name: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub event_source: std::borrow::Cow<'a, str>,
+    /// `eventTime`, in seconds since the epoch.
+    pub event_time: i64,
+    #[serde(borrow)]
+    pub region: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub recipient: std::borrow::Cow<'a, str>,
+    pub read_only: bool,
+    pub management: bool,
+    /// LookupEvents' `Username`.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<std::borrow::Cow<'a, str>>,
 }
 
-/// The entry whose meta holds `lookup_resources` and whose record `write_record` writes, in one
-/// buffer: the request path builds every entry this way.
+/// The meta as indexing reads it: borrowed from the entry.
+#[derive(Deserialize)]
+pub struct IndexMeta<'a> {
+    #[serde(default, borrow)]
+    pub lookup_resources: Vec<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+    #[serde(default, borrow, rename = "index")]
+    pub keys: Option<IndexKeys<'a>>,
+}
+
+/// `[u32 big-endian length of meta][meta JSON][record JSON]`.
+pub fn encode(meta: &Meta, record: &[u8]) -> Vec<u8> {
+    encode_with(&meta.lookup_resources, None, |out| {
+        out.extend_from_slice(record)
+    })
+}
+
+/// The entry whose meta holds `lookup_resources` and `index`, and whose record `write_record`
+/// writes, in one buffer: the request path builds every entry this way.
 pub fn encode_with(
     lookup_resources: &[(String, String)],
+    index: Option<&IndexKeys>,
     write_record: impl FnOnce(&mut Vec<u8>),
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(1536);
     out.extend_from_slice(&[0; 4]);
-    if lookup_resources.is_empty() {
+    if lookup_resources.is_empty() && index.is_none() {
         // What `Meta::default()` serializes to, without a trip through serde.
         out.extend_from_slice(b"{}");
     } else {
-        serde_json::to_writer(&mut out, &MetaRef { lookup_resources }).expect("meta serializes");
+        serde_json::to_writer(
+            &mut out,
+            &MetaRef {
+                lookup_resources,
+                index,
+            },
+        )
+        .expect("meta serializes");
     }
     let meta_len = (out.len() - 4) as u32;
     out[..4].copy_from_slice(&meta_len.to_be_bytes());
@@ -39,7 +85,10 @@ pub fn encode_with(
 /// `Meta`, borrowed, for writing.
 #[derive(Serialize)]
 struct MetaRef<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     lookup_resources: &'a [(String, String)],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<&'a IndexKeys<'a>>,
 }
 
 /// The meta and the record bytes, or None for an entry that is not in this format.
@@ -47,6 +96,12 @@ pub fn decode(entry: &[u8]) -> Option<(Meta, &[u8])> {
     let len = u32::from_be_bytes(entry.get(..4)?.try_into().ok()?) as usize;
     let meta = serde_json::from_slice(entry.get(4..4 + len)?).ok()?;
     Some((meta, entry.get(4 + len..)?))
+}
+
+/// The meta's bytes and the record's, without parsing either.
+pub fn split(entry: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_be_bytes(entry.get(..4)?.try_into().ok()?) as usize;
+    Some((entry.get(4..4 + len)?, entry.get(4 + len..)?))
 }
 
 #[cfg(test)]

@@ -123,11 +123,31 @@ pub fn entries(
     let shared = (recipients.len() > 1).then(|| crate::ids::uuid_v4().to_string());
     let now = clock.now();
     let shown = shown.as_ref().map(Option::as_ref).map_err(|e| *e);
+    let username = record::lookup_username(&ctx.principal);
     recipients
         .into_iter()
         .map(|to| {
-            journal::encode_with(&info.lookup_resources, |out| {
-                record::write(out, ctx, info, shown, now, to, shared.as_deref())
+            let mut id = uuid::Uuid::encode_buffer();
+            let event_id: &str = crate::ids::uuid_v4().hyphenated().encode_lower(&mut id);
+            let index = journal::IndexKeys {
+                event_id: event_id.into(),
+                event_name: info.event_name.as_str().into(),
+                event_source: info.event_source.into(),
+                event_time: now.timestamp(),
+                region: info.region.as_str().into(),
+                recipient: to.into(),
+                read_only: info.read_only,
+                management: info.management,
+                username: username.as_deref().map(Into::into),
+                access_key_id: record::lookup_access_key(&ctx.principal).map(Into::into),
+            };
+            journal::encode_with(&info.lookup_resources, Some(&index), |out| {
+                let copy = record::RecordCopy {
+                    recipient: to,
+                    event_id,
+                    shared_event_id: shared.as_deref(),
+                };
+                record::write(out, ctx, info, shown, now, copy)
             })
         })
         .collect()

@@ -39,6 +39,36 @@ pub struct CallInfo {
 }
 
 /// Writes the `userIdentity` object of a call by `p`.
+/// Which copy of a call's record this is: the account it is for, its own event id, and the id
+/// every copy shares when there are several (`sharedEventID`).
+#[derive(Clone, Copy)]
+pub struct RecordCopy<'a> {
+    pub recipient: &'a str,
+    pub event_id: &'a str,
+    pub shared_event_id: Option<&'a str>,
+}
+
+/// LookupEvents' `Username` of the record `user_identity` writes for `p`: what event history
+/// would read back from it (`history::username`).
+pub fn lookup_username(p: &Principal) -> Option<String> {
+    match &p.kind {
+        PrincipalKind::Root => Some("root".into()),
+        PrincipalKind::User { name, .. } => Some(name.clone()),
+        PrincipalKind::AssumedRole { .. } => p.arn().rsplit('/').next().map(str::to_string),
+        PrincipalKind::Service { .. } | PrincipalKind::Anonymous => None,
+    }
+}
+
+/// The `accessKeyId` the record `user_identity` writes for `p`, when there is one.
+pub fn lookup_access_key(p: &Principal) -> Option<&str> {
+    match &p.kind {
+        PrincipalKind::Root | PrincipalKind::User { .. } | PrincipalKind::AssumedRole { .. } => {
+            Some(p.access_key_id.as_str()).filter(|k| !k.is_empty())
+        }
+        PrincipalKind::Service { .. } | PrincipalKind::Anonymous => None,
+    }
+}
+
 fn user_identity(o: &mut Object, p: &Principal) {
     match &p.kind {
         PrincipalKind::Root => {
@@ -137,9 +167,13 @@ pub fn write(
     info: &CallInfo,
     result: Result<Option<&Value>, &AwsError>,
     event_time: chrono::DateTime<chrono::Utc>,
-    recipient: &str,
-    shared_event_id: Option<&str>,
+    copy: RecordCopy<'_>,
 ) {
+    let RecordCopy {
+        recipient,
+        event_id,
+        shared_event_id,
+    } = copy;
     let mut r = Object::open(out);
     r.str("eventVersion", "1.08");
     r.object("userIdentity", |o| user_identity(o, &ctx.principal));
@@ -169,11 +203,7 @@ pub fn write(
         r.value("additionalEventData", extra);
     }
     r.str("requestID", &ctx.request_id);
-    let mut id = uuid::Uuid::encode_buffer();
-    r.str(
-        "eventID",
-        crate::ids::uuid_v4().hyphenated().encode_lower(&mut id),
-    );
+    r.str("eventID", event_id);
     r.bool("readOnly", info.read_only);
     if !info.resources.is_empty() {
         r.array("resources", |a| {
@@ -297,8 +327,11 @@ mod tests {
             &info,
             Err(&e),
             chrono::Utc::now(),
-            "111111111111",
-            None,
+            RecordCopy {
+                recipient: "111111111111",
+                event_id: "0f1e2d3c-0000-4000-8000-000000000001",
+                shared_event_id: None,
+            },
         );
         let rec: Value = serde_json::from_slice(&out).unwrap();
         let keys: Vec<&str> = rec

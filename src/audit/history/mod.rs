@@ -257,21 +257,43 @@ fn fast_epoch(b: &[u8]) -> Option<i64> {
 /// The new entries of one batch, by list prefix.
 type Postings = BTreeMap<Vec<u8>, Vec<Entry>>;
 
+/// The index keys of a record made before entries carried them, read from the record itself.
+fn keys_from_record(record: &[u8]) -> Option<journal::IndexKeys<'_>> {
+    let ev = serde_json::from_slice::<Indexed>(record).ok()?;
+    Some(journal::IndexKeys {
+        event_time: event_time_epoch(&ev.event_time)?,
+        username: username(&ev.user_identity).map(|u| Cow::Owned(u.to_string())),
+        access_key_id: ev
+            .user_identity
+            .access_key_id
+            .clone()
+            .filter(|k| !k.is_empty()),
+        event_id: ev.event_id,
+        event_name: ev.event_name,
+        event_source: ev.event_source,
+        region: ev.aws_region,
+        recipient: ev.recipient_account_id,
+        read_only: ev.read_only.unwrap_or(false),
+        management: ev.management_event.unwrap_or(true),
+    })
+}
+
 /// Adds one journal entry's positions to the batch's lists (none for data events).
 fn post(postings: &mut Postings, seq: u64, entry: &[u8]) {
-    let Some((meta, record)) = journal::decode(entry) else {
+    let Some((meta, record)) = journal::split(entry) else {
         return;
     };
-    let Ok(ev) = serde_json::from_slice::<Indexed>(record) else {
+    let Ok(meta) = serde_json::from_slice::<journal::IndexMeta>(meta) else {
         return;
     };
-    if ev.management_event == Some(false) {
+    let Some(keys) = meta.keys.or_else(|| keys_from_record(record)) else {
+        return;
+    };
+    if !keys.management {
         return;
     }
-    let Some(time) = event_time_epoch(&ev.event_time) else {
-        return;
-    };
-    let (acct, region) = (&*ev.recipient_account_id, &*ev.aws_region);
+    let time = keys.event_time;
+    let (acct, region) = (&*keys.recipient, &*keys.region);
     let mut key = Vec::with_capacity(96);
     let mut add = |attr: Attribute, value: &str| {
         let tag = list_into(&mut key, acct, region, attr, value).unwrap_or(0);
@@ -284,24 +306,17 @@ fn post(postings: &mut Postings, seq: u64, entry: &[u8]) {
         }
     };
     add(Attribute::All, "");
-    add(Attribute::EventId, &ev.event_id);
-    add(Attribute::EventName, &ev.event_name);
-    add(Attribute::EventSource, &ev.event_source);
-    let read_only = if ev.read_only.unwrap_or(false) {
-        "true"
-    } else {
-        "false"
-    };
-    add(Attribute::ReadOnly, read_only);
-    if let Some(u) = username(&ev.user_identity) {
+    add(Attribute::EventId, &keys.event_id);
+    add(Attribute::EventName, &keys.event_name);
+    add(Attribute::EventSource, &keys.event_source);
+    add(
+        Attribute::ReadOnly,
+        if keys.read_only { "true" } else { "false" },
+    );
+    if let Some(u) = &keys.username {
         add(Attribute::Username, u);
     }
-    if let Some(k) = ev
-        .user_identity
-        .access_key_id
-        .as_deref()
-        .filter(|k| !k.is_empty())
-    {
+    if let Some(k) = &keys.access_key_id {
         add(Attribute::AccessKeyId, k);
     }
     for (t, n) in &meta.lookup_resources {

@@ -238,3 +238,68 @@ fn event_times_parse_as_chrono_does() {
         chrono_epoch("2024-02-29T23:59:59Z")
     );
 }
+
+/// The keys an entry carries are the ones indexing would read from its record, for every kind
+/// of caller (the record is what LookupEvents answers with, so the two must agree).
+#[test]
+fn index_keys_in_the_meta_match_the_record() {
+    use crate::auth::{Principal, PrincipalKind};
+    let kinds = [
+        PrincipalKind::Root,
+        PrincipalKind::User {
+            name: "admin".into(),
+            path: "/".into(),
+            id: "AIDAX".into(),
+        },
+        PrincipalKind::AssumedRole {
+            role_name: "ops".into(),
+            role_path: "/".into(),
+            role_id: "AROAX".into(),
+            session_name: "sess".into(),
+            issued_at: 1_700_000_000,
+            expires_at: 1_700_003_600,
+        },
+        PrincipalKind::Service {
+            service: "cloudtrail.amazonaws.com".into(),
+        },
+        PrincipalKind::Anonymous,
+    ];
+    for kind in kinds {
+        let ctx = crate::services::RequestContext {
+            request_id: "rid".into(),
+            principal: Principal {
+                account: "111111111111".into(),
+                kind,
+                access_key_id: "AKIAX".into(),
+            },
+            region: "eu-west-1".into(),
+            source_ip: "127.0.0.1".parse().unwrap(),
+            user_agent: "aws-cli/1".into(),
+            time: chrono::Utc::now(),
+            secure: false,
+        };
+        let info = crate::audit::CallInfo {
+            event_source: "sts.amazonaws.com",
+            event_name: "GetCallerIdentity".into(),
+            region: "eu-west-1".into(),
+            read_only: true,
+            management: true,
+            request_parameters: None,
+            resources: vec![],
+            recipient_account: "111111111111".into(),
+            shared_with: Some("222222222222".into()),
+            additional_event_data: None,
+            lookup_resources: vec![],
+        };
+        let clock = crate::clock::Clock::default();
+        let entries = crate::audit::entries(&ctx, &info, Ok(None), &clock);
+        assert_eq!(entries.len(), 2, "one per recipient");
+        for entry in &entries {
+            let (meta, record) = journal::split(entry).unwrap();
+            let meta: journal::IndexMeta = serde_json::from_slice(meta).unwrap();
+            let written = meta.keys.expect("keys in the meta");
+            let read = keys_from_record(record).expect("a record indexing can read");
+            assert_eq!(written, read, "{:?}", ctx.principal.kind);
+        }
+    }
+}
