@@ -32,6 +32,9 @@ const READ_POOL: usize = 8;
 const IMPORT_PACE: Duration = Duration::from_millis(10);
 /// Where the journal table records how far the segment files have been entered.
 const SEGMENTS_POSITION: (&str, &[u8]) = ("journal-stage", b"segments");
+/// Where a reset notes the generation the segment files before which no row names any more:
+/// a start deletes them, should the reset's own deletion not have happened.
+const PRUNE_BELOW: (&str, &[u8]) = ("journal-stage", b"prune-below");
 /// Where a former version recorded how far its single staging file had been imported.
 const LEGACY_POSITION: (&str, &[u8]) = ("journal-stage", b"position");
 
@@ -257,16 +260,6 @@ fn add_run_column(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn kv_get(conn: &Connection, (tbl, k): (&str, &[u8])) -> StoreResult<Option<Vec<u8>>> {
-    conn.query_row(
-        "SELECT v FROM kv WHERE tbl = ?1 AND k = ?2",
-        params![tbl, k],
-        |r| r.get::<_, Vec<u8>>(0),
-    )
-    .optional()
-    .map_err(backend)
-}
-
 /// Runs `f` in one immediate transaction on the writer's connection, before the writer starts.
 fn in_transaction(
     conn: &Connection,
@@ -285,6 +278,7 @@ fn in_transaction(
 fn recover_segments(conn: &Connection, db: &Path, shelf: &Shelf) -> StoreResult<Option<Segments>> {
     let io = |e: std::io::Error| StoreError::Backend(format!("journal segment files: {e}"));
     let dir = shelf.dir();
+    let kv_get = |(tbl, k): (&'static str, &[u8])| Sql::new(conn, None, shelf).get(Table(tbl), k);
     let Some(owner) = segments::own(dir).map_err(io)? else {
         tracing::info!(
             "another process owns the journal segment files; records go through the writer"
@@ -293,7 +287,7 @@ fn recover_segments(conn: &Connection, db: &Path, shelf: &Shelf) -> StoreResult<
     };
     let legacy = db.with_extension("stage");
     if legacy.exists() {
-        let committed = kv_get(conn, LEGACY_POSITION)?.and_then(|v| Position::decode(&v));
+        let committed = kv_get(LEGACY_POSITION)?.and_then(|v| Position::decode(&v));
         let records = segments::legacy_leftover(&legacy, committed).map_err(io)?;
         in_transaction(conn, shelf, |w| {
             for r in &records {
@@ -309,7 +303,7 @@ fn recover_segments(conn: &Connection, db: &Path, shelf: &Shelf) -> StoreResult<
         std::fs::remove_file(&legacy).map_err(io)?;
         let _ = std::fs::remove_file(db.with_extension("stage-lock"));
     }
-    let committed = kv_get(conn, SEGMENTS_POSITION)?.and_then(|v| Position::decode(&v));
+    let committed = kv_get(SEGMENTS_POSITION)?.and_then(|v| Position::decode(&v));
     let found = segments::found(dir, committed).map_err(io)?;
     if !found.runs.is_empty() {
         in_transaction(conn, shelf, |w| enter(w, &found.runs, found.position))?;
@@ -318,19 +312,11 @@ fn recover_segments(conn: &Connection, db: &Path, shelf: &Shelf) -> StoreResult<
             "entered journal records written before the last stop"
         );
     }
-    // Files older than every run the journal names are left from a reset.
-    let oldest_named = conn
-        .query_row(
-            "SELECT rec FROM journal WHERE first IS NOT NULL ORDER BY seq LIMIT 1",
-            [],
-            |r| r.get::<_, Vec<u8>>(0),
-        )
-        .optional()
-        .map_err(backend)?
-        .and_then(|r| Run::decode(&r))
-        .map(|r| r.generation);
-    let keep_from = oldest_named.unwrap_or(found.position.generation);
-    segments::prune(dir, keep_from.min(found.position.generation)).map_err(io)?;
+    if let Some(below) =
+        kv_get(PRUNE_BELOW)?.and_then(|v| Some(u64::from_le_bytes(v.try_into().ok()?)))
+    {
+        segments::prune(dir, below).map_err(io)?;
+    }
     segments::remove(dir, found.empty).map_err(io)?;
     Segments::create(dir, found.newest.max(found.position.generation), owner)
         .map(Some)
@@ -340,16 +326,18 @@ fn recover_segments(conn: &Connection, db: &Path, shelf: &Shelf) -> StoreResult<
 /// Enters runs of the segment files in the journal, one row each, and notes the position they
 /// end at.
 fn enter(w: &mut Sql, runs: &[Run], to: Position) -> StoreResult<()> {
+    let mut head = w.journal_head()?;
+    let mut st = w
+        .conn
+        .prepare_cached("INSERT INTO journal (seq, first, rec) VALUES (?1, ?2, ?3)")
+        .map_err(backend)?;
     for run in runs {
-        let head = w.journal_head()?;
-        let mut st = w
-            .conn
-            .prepare_cached("INSERT INTO journal (seq, first, rec) VALUES (?1, ?2, ?3)")
-            .map_err(backend)?;
         let (first, last) = (head + 1, head + run.count);
         st.execute(params![last as i64, first as i64, &run.encode()[..]])
             .map_err(backend)?;
+        head = last;
     }
+    drop(st);
     w.put(
         Table(SEGMENTS_POSITION.0),
         SEGMENTS_POSITION.1,
@@ -789,6 +777,11 @@ impl Writer for Sql<'_> {
                 Table(SEGMENTS_POSITION.0),
                 SEGMENTS_POSITION.1,
                 &end.encode(),
+            )?;
+            self.put(
+                Table(PRUNE_BELOW.0),
+                PRUNE_BELOW.1,
+                &end.generation.to_le_bytes(),
             )?;
         }
         Ok(())

@@ -244,10 +244,14 @@ async fn a_wipe_takes_segment_records_and_files_with_it() {
             .count()
     };
     assert_eq!(files(), 2, "the lock and one segment");
+    // A file the reset's deletion missed (a stop right after its commit) goes at the next start.
+    let stale = dir.path().join("s.journal").join(format!("{:020}.seg", 1));
+    std::fs::write(&stale, b"CAIRNSTG").unwrap();
     drop(store);
     let store = open_at(&path);
     store.settle().await.unwrap();
     assert_eq!(records(&store), vec![b"after".to_vec()]);
+    assert!(!stale.exists());
 }
 
 #[tokio::test]
