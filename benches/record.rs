@@ -5,6 +5,10 @@
 //! IAM user and for a CreateTrail with request parameters and response elements, and prints the
 //! median of 7 runs per call.
 
+/// The allocator the server runs with (src/main.rs), so figures match what calls cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cairn::audit::{self, CallInfo};
 use cairn::auth::{Principal, PrincipalKind};
 use cairn::clock::Clock;

@@ -56,6 +56,18 @@ pub trait Reader {
     ) -> StoreResult<Vec<Row>>;
     /// Journal records with sequence numbers greater than `after`, oldest first.
     fn journal_after(&self, after: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>>;
+    /// `journal_after`, handing each record to `f` instead of copying it out (a consumer that
+    /// reads every record once, like event history); returns how many it handed over.
+    fn journal_visit(
+        &self,
+        after: u64,
+        limit: usize,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) -> StoreResult<usize> {
+        let records = self.journal_after(after, limit)?;
+        records.iter().for_each(|(seq, r)| f(*seq, r));
+        Ok(records.len())
+    }
     /// One journal record.
     fn journal_get(&self, seq: u64) -> StoreResult<Option<Vec<u8>>>;
     /// The sequence number of the newest record (0 when the journal is empty).
@@ -279,6 +291,14 @@ impl Reader for ReadOnly<'_> {
     }
     fn journal_after(&self, after: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
         self.reader.journal_after(after, limit)
+    }
+    fn journal_visit(
+        &self,
+        after: u64,
+        limit: usize,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) -> StoreResult<usize> {
+        self.reader.journal_visit(after, limit, f)
     }
     fn journal_get(&self, seq: u64) -> StoreResult<Option<Vec<u8>>> {
         self.reader.journal_get(seq)

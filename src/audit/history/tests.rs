@@ -129,17 +129,19 @@ fn lists_do_not_leak_into_each_other() {
 fn event_ids_share_buckets_and_are_told_apart_by_fingerprint() {
     let (_d, store) = open();
     let ids: Vec<String> = (0..2000).map(|i| format!("id-{i}")).collect();
-    let mut by_prefix = Postings::new();
+    let mut postings = Postings::new();
     for (seq, id) in ids.iter().enumerate() {
-        let l = list("111111111111", "us-east-2", Attribute::EventId, id);
-        by_prefix.entry(l.prefix).or_default().push(Entry {
-            time: 50,
-            seq: seq as u64,
-            tag: l.tag.unwrap(),
-        });
+        postings.add(
+            "111111111111",
+            "us-east-2",
+            Attribute::EventId,
+            id,
+            (50, seq as u64),
+        );
     }
-    assert_eq!(by_prefix.len(), 64);
-    for (prefix, entries) in by_prefix {
+    let lists = postings.into_lists();
+    assert_eq!(lists.len(), 64);
+    for (prefix, entries) in lists {
         add(&store, &prefix, entries);
     }
     for (seq, id) in ids.iter().enumerate().step_by(97) {
@@ -148,6 +150,36 @@ fn event_ids_share_buckets_and_are_told_apart_by_fingerprint() {
     }
     let missing = list("111111111111", "us-east-2", Attribute::EventId, "nope");
     assert_eq!(all_pages(&store, &missing, 0, 100, 50), vec![]);
+}
+
+#[test]
+fn postings_keep_lists_apart_when_scopes_and_values_alternate() {
+    let mut postings = Postings::new();
+    let mut model: BTreeMap<Vec<u8>, Vec<(i64, u64)>> = BTreeMap::new();
+    let accounts = ["111111111111", "222222222222"];
+    let regions = ["us-east-1", "eu-west-1", "us-east-1"];
+    let names = ["GetCallerIdentity", "CreateTrail"];
+    for seq in 0..500u64 {
+        let (account, region) = (accounts[seq as usize % 2], regions[seq as usize % 3]);
+        let name = names[(seq / 7) as usize % 2];
+        for (attr, value) in [
+            (Attribute::All, ""),
+            (Attribute::EventName, name),
+            (Attribute::EventId, &*format!("id-{seq}")),
+        ] {
+            postings.add(account, region, attr, value, (seq as i64, seq));
+            let l = list(account, region, attr, value);
+            model.entry(l.prefix).or_default().push((seq as i64, seq));
+        }
+    }
+    let lists = postings.into_lists();
+    let keys: Vec<&[u8]> = lists.iter().map(|(k, _)| k.as_slice()).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "in key order");
+    let got: BTreeMap<Vec<u8>, Vec<(i64, u64)>> = lists
+        .into_iter()
+        .map(|(k, entries)| (k, entries.iter().map(|e| (e.time, e.seq)).collect()))
+        .collect();
+    assert_eq!(got, model);
 }
 
 #[test]
@@ -296,7 +328,7 @@ fn index_keys_in_the_meta_match_the_record() {
         assert_eq!(entries.len(), 2, "one per recipient");
         for entry in &entries {
             let (meta, record) = journal::split(entry).unwrap();
-            let meta: journal::IndexMeta = serde_json::from_slice(meta).unwrap();
+            let meta = journal::IndexMeta::parse(meta).unwrap();
             let written = meta.keys.expect("keys in the meta");
             let read = keys_from_record(record).expect("a record indexing can read");
             assert_eq!(written, read, "{:?}", ctx.principal.kind);
