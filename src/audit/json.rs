@@ -22,10 +22,25 @@ pub struct Array<'a> {
     empty: bool,
 }
 
+/// Whether JSON needs any byte of `s` escaped (a control character, `"` or `\\`).
+fn needs_escape(s: &[u8]) -> bool {
+    let special = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
+    // Sixteen bytes at a time, without stopping at the first: the compiler turns each block
+    // into a few vector instructions, where a byte-by-byte search took a quarter of the time
+    // spent building a record.
+    let mut blocks = s.chunks_exact(16);
+    for block in &mut blocks {
+        if block.iter().fold(false, |any, &b| any | special(b)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| special(b))
+}
+
 fn string(out: &mut Vec<u8>, s: &str) {
     // Nearly every string of a record needs no escape: copy those whole, and leave the rest to
     // serde_json's escaper (which writes byte by byte through its formatter).
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -192,6 +207,27 @@ mod tests {
             String::from_utf8(out).unwrap(),
             serde_json::to_string(&expected).unwrap()
         );
+    }
+
+    #[test]
+    fn a_special_byte_anywhere_in_a_long_string_is_escaped() {
+        for special in ['"', '\\', '\n', '\u{1f}', '\u{0}'] {
+            for len in [1, 15, 16, 17, 40] {
+                for at in 0..len {
+                    let mut v: Vec<char> = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"[..len]
+                        .chars()
+                        .collect();
+                    v[at] = special;
+                    let text: String = v.into_iter().collect();
+                    let mut out = Vec::new();
+                    string(&mut out, &text);
+                    assert_eq!(out, serde_json::to_vec(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
+        assert!(!needs_escape(
+            "plain é ascii, 40 bytes and more than 16 ..".as_bytes()
+        ));
     }
 
     #[test]

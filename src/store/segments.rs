@@ -49,6 +49,15 @@ const ROTATE_BYTES: u64 = SEGMENT_BYTES - (1 << 20);
 /// (`MADV_POPULATE_WRITE`), so that a call's copy into the mapping rarely takes a page fault:
 /// some 50 ms of records at 40 MB/s, twice the writer's pace (`IMPORT_PACE`).
 const POPULATE_AHEAD: u64 = 2 << 20;
+/// Once the file in use holds this much, the writer starts the next one and fills it with
+/// zeros, `PREPARE_STEP` bytes after each commit, so that the file is in the page cache when
+/// calls start writing into it. A page first touched through the mapping cost 2.3 µs to fault
+/// in (allocated, zeroed and its blocks reserved one page at a time); written with zeros by
+/// `pwrite` beforehand, 0.6 µs plus 0.2 to map it.
+const PREPARE_FROM: u64 = SEGMENT_BYTES / 4;
+const PREPARE_STEP: usize = 2 << 20;
+/// What preparing writes: zeros, which is what the unwritten part of a file reads as anyway.
+static ZEROS: [u8; PREPARE_STEP] = [0; PREPARE_STEP];
 /// The most one frame may hold (a call's records are far smaller); a larger length read back
 /// is a torn or foreign frame.
 const MAX_FRAME: u32 = 64 << 20;
@@ -498,6 +507,17 @@ pub struct Segments {
     inner: Mutex<Inner>,
     /// Runs wait and the writer has been told; cleared when the writer takes them.
     pending: AtomicBool,
+    /// The file of the next generation, being prepared by the writer (only it touches this).
+    next: Mutex<Option<Next>>,
+}
+
+/// A file made ahead of its turn: nobody writes frames into it until it is switched in.
+struct Next {
+    generation: u64,
+    file: File,
+    map: Arc<Mapping>,
+    /// Bytes before this offset have been written with zeros.
+    zeroed: u64,
 }
 
 struct Inner {
@@ -535,6 +555,7 @@ impl Segments {
                 prune_below: None,
             }),
             pending: AtomicBool::new(false),
+            next: Mutex::new(None),
         })
     }
 
@@ -625,15 +646,15 @@ impl Segments {
     /// made, its blocks allocated and mapped before the lock is taken to switch to it, and
     /// pages are faulted in after it is let go, so calls do not wait behind either.
     pub fn committed(&self) -> io::Result<()> {
-        let (rotate, generation) = {
+        let (rotate, generation, len) = {
             let mut g = self.inner.lock().expect("segments");
             if let Some(below) = g.prune_below.take() {
                 prune(&self.dir, below)?;
             }
-            (g.len >= ROTATE_BYTES, g.generation)
+            (g.len >= ROTATE_BYTES, g.generation, g.len)
         };
         if rotate {
-            let (file, map) = start_file(&self.dir, generation + 1)?;
+            let (file, map) = self.next_file(generation + 1)?;
             let mut g = self.inner.lock().expect("segments");
             let old = std::mem::replace(&mut g.map, map);
             g.file = file;
@@ -642,6 +663,8 @@ impl Segments {
             drop(g);
             // Unmapped here, outside the lock.
             drop(old);
+        } else if len >= PREPARE_FROM {
+            self.prepare(generation + 1)?;
         }
         let (map, at) = {
             let g = self.inner.lock().expect("segments");
@@ -651,13 +674,45 @@ impl Segments {
         Ok(())
     }
 
+    /// Makes the file of `generation` if it is not made yet, and zero-fills the next step of it.
+    fn prepare(&self, generation: u64) -> io::Result<()> {
+        let mut next = self.next.lock().expect("next segment");
+        let n = match &mut *next {
+            Some(n) if n.generation == generation => n,
+            _ => {
+                let (file, map) = start_file(&self.dir, generation)?;
+                next.insert(Next {
+                    generation,
+                    file,
+                    map,
+                    zeroed: HEADER,
+                })
+            }
+        };
+        if n.zeroed < SEGMENT_BYTES {
+            let end = (n.zeroed + PREPARE_STEP as u64).min(SEGMENT_BYTES);
+            n.file
+                .write_all_at(&ZEROS[..(end - n.zeroed) as usize], n.zeroed)?;
+            n.zeroed = end;
+        }
+        Ok(())
+    }
+
+    /// The file of `generation`: the prepared one, or a new one.
+    fn next_file(&self, generation: u64) -> io::Result<(File, Arc<Mapping>)> {
+        match self.next.lock().expect("next segment").take() {
+            Some(n) if n.generation == generation => Ok((n.file, n.map)),
+            _ => start_file(&self.dir, generation),
+        }
+    }
+
     /// After a commit that failed: a reset in it did not happen, so its files stay.
     pub fn abandoned(&self) {
         self.inner.lock().expect("segments").prune_below = None;
     }
 
     fn next_generation(&self, g: &mut Inner) -> io::Result<()> {
-        (g.file, g.map) = start_file(&self.dir, g.generation + 1)?;
+        (g.file, g.map) = self.next_file(g.generation + 1)?;
         g.generation += 1;
         g.len = HEADER;
         Ok(())
@@ -872,6 +927,61 @@ mod tests {
                 "round {round}: populating gave up"
             );
         }
+    }
+
+    #[test]
+    fn the_next_file_is_prepared_while_one_fills_and_then_switched_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = fresh(dir.path(), 0);
+        let next_zeroed = || {
+            s.next
+                .lock()
+                .unwrap()
+                .as_ref()
+                .map(|n| (n.generation, n.zeroed))
+        };
+        let mb = vec![b'm'; 1 << 20];
+        for _ in 0..3 {
+            s.stage(std::slice::from_ref(&mb)).unwrap();
+        }
+        s.committed().unwrap();
+        assert_eq!(next_zeroed(), None, "not before PREPARE_FROM");
+        s.stage(std::slice::from_ref(&mb)).unwrap();
+        s.committed().unwrap();
+        assert_eq!(next_zeroed(), Some((2, HEADER + PREPARE_STEP as u64)));
+        s.committed().unwrap();
+        assert_eq!(next_zeroed(), Some((2, HEADER + 2 * PREPARE_STEP as u64)));
+        let prepared = std::fs::read(dir.path().join(file_name(2))).unwrap();
+        assert_eq!(prepared.len() as u64, SEGMENT_BYTES);
+        assert_eq!(header_generation(&prepared), Some(2));
+        assert!(prepared[HEADER as usize..].iter().all(|b| *b == 0));
+        // A start now finds the prepared file empty, and the frames where they were.
+        let left = found(dir.path(), None).unwrap();
+        assert_eq!(left.empty, [2]);
+        assert_eq!(left.runs.iter().map(|r| r.count).sum::<u64>(), 4);
+        for _ in 0..12 {
+            s.stage(std::slice::from_ref(&mb)).unwrap();
+            s.committed().unwrap();
+        }
+        assert_eq!(
+            s.inner.lock().unwrap().generation,
+            2,
+            "switched to the prepared file"
+        );
+        s.stage(&recs(&["in two"])).unwrap();
+        let taken = s.take();
+        let all = read_all(dir.path(), &taken.runs);
+        assert_eq!(all.len(), 17);
+        assert_eq!(all[16], b"in two");
+        // A reset takes the prepared file too, if there is one.
+        for _ in 0..5 {
+            s.stage(std::slice::from_ref(&mb)).unwrap();
+        }
+        s.committed().unwrap();
+        assert_eq!(next_zeroed().map(|n| n.0), Some(3));
+        let position = s.discard().unwrap();
+        assert_eq!(position.generation, 3);
+        assert_eq!(next_zeroed(), None);
     }
 
     #[test]
