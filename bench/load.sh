@@ -2,7 +2,7 @@
 # Load benchmark: Cairn against moto, side by side on loopback, the same signed requests
 # replayed by wrk against each. See bench/README.md.
 #
-#   bench/load.sh [--duration S] [--connections N] [--threads N] [--warmup S]
+#   bench/load.sh [--duration S] [--connections N] [--threads N] [--warmup S] [--rounds N]
 #                 [--ops GetCallerIdentity,...] [--servers cairn,moto]
 #                 [--cairn-bin PATH] [--build] [--keep] [--pin]
 set -euo pipefail
@@ -15,6 +15,7 @@ duration=10
 connections=16
 threads=2
 warmup=1
+rounds=1
 ops=GetCallerIdentity
 servers=cairn,moto
 cairn_bin=
@@ -29,6 +30,9 @@ usage: bench/load.sh [options]
   --connections N   open connections held by wrk (default $connections)
   --threads N       wrk threads (default $threads)
   --warmup S        seconds of unmeasured load before each measurement, 0 for none (default $warmup)
+  --rounds N        measure every server N times, in turn (default $rounds); the report shows the
+                    median round, and recording's cost as the median of the rounds' costs: on a
+                    shared machine a burst of other work then skews one round, not the figure
   --ops LIST        comma-separated workloads (default $ops); bench/signed_request.py list names them
                     (e.g. GetCallerIdentity,DescribeOrganization,ListAccounts)
   --servers LIST    any of cairn, cairn-norec and moto (default cairn,moto); cairn-norec is Cairn
@@ -53,7 +57,7 @@ say() { echo "load.sh: $*" >&2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --duration | --connections | --threads | --warmup | --ops | --servers | --cairn-bin)
+    --duration | --connections | --threads | --warmup | --rounds | --ops | --servers | --cairn-bin)
       [ $# -ge 2 ] || die "$1 needs a value"
       value=$2
       case "$1" in
@@ -61,13 +65,14 @@ while [ $# -gt 0 ]; do
         --connections) connections=$value ;;
         --threads) threads=$value ;;
         --warmup) warmup=$value ;;
+        --rounds) rounds=$value ;;
         --ops) ops=$value ;;
         --servers) servers=$value ;;
         --cairn-bin) cairn_bin=$value ;;
       esac
       shift 2
       ;;
-    --duration=* | --connections=* | --threads=* | --warmup=* | --ops=* | --servers=* | --cairn-bin=*)
+    --duration=* | --connections=* | --threads=* | --warmup=* | --rounds=* | --ops=* | --servers=* | --cairn-bin=*)
       set -- "${1%%=*}" "${1#*=}" "${@:2}"
       ;;
     --build) build=1 && shift ;;
@@ -78,10 +83,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-for n in duration connections threads warmup; do
+for n in duration connections threads warmup rounds; do
   [[ ${!n} =~ ^[0-9]+$ ]] || die "--$n must be a whole number, not '${!n}'"
 done
 [ "$duration" -gt 0 ] || die "--duration must be at least 1"
+[ "$rounds" -gt 0 ] || die "--rounds must be at least 1"
 [ "$threads" -gt 0 ] || die "--threads must be at least 1"
 [ "$connections" -ge "$threads" ] || die "--connections must be at least --threads ($threads)"
 
@@ -251,6 +257,7 @@ runs="$work/runs.tsv"
   echo "settings.connections=$connections"
   echo "settings.threads=$threads"
   echo "settings.warmup_s=$warmup"
+  echo "settings.rounds=$rounds"
   echo "settings.ops=$ops"
   echo "settings.wrk_timeout_s=5"
   echo "settings.pinned=$pin"
@@ -317,42 +324,46 @@ done
 # --- measurements -------------------------------------------------------------------------
 
 mkdir -p "$results_dir/raw"
-for op in "${op_list[@]}"; do
-  # Cairn without recording first: Cairn's background work after its own run (indexing the
-  # last events, checkpoints) must not land in another server's measurement of Cairn.
-  for s in cairn-norec cairn moto; do
-    [ -n "${pid_of[$s]:-}" ] || continue
-    endpoint=${url[$s]}
-    req="$work/request.$op.$s"
-    # The signature is valid for 5 minutes: sign right before the run.
-    "$py" "$bench_dir/signed_request.py" sign --endpoint "$endpoint" --op "$op" --out "$req"
-    if ! "$py" "$bench_dir/signed_request.py" check "$req.json" >&2; then
-      show_logs "$s"
-      die "$op is not answered 200 by $s: not measuring"
-    fi
-    if [ "$warmup" -gt 0 ]; then
-      "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 5s \
-        -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >/dev/null
-    fi
-    out="$results_dir/raw/$op.$s.txt"
-    stats="$work/stats.$op.$s.txt"
-    say "$op on $s: ${duration} s, $connections connections, $threads threads"
-    cpu_snapshot "${pid_of[$s]}" before >"$stats"
-    if [ -d "$work/$s-data" ]; then
-      echo "data_dir_bytes_before=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
-    fi
-    TIMEFORMAT='wrk_cpu_s=%U %S'
-    {
-      time "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s \
-        --latency -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >"$out" 2>"$out.stderr"
-    } 2>>"$stats"
-    cpu_snapshot "${pid_of[$s]}" after >>"$stats"
-    if [ -s "$out.stderr" ]; then cat "$out.stderr" >>"$out"; fi
-    rm -f "$out.stderr"
-    if [ -d "$work/$s-data" ]; then
-      echo "data_dir_bytes_after=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
-    fi
-    printf '%s\t%s\t%s\t%s\n' "$op" "$s" "$out" "$stats" >>"$runs"
+for ((round = 1; round <= rounds; round++)); do
+  for op in "${op_list[@]}"; do
+    # Cairn without recording first: Cairn's background work after its own run (indexing the
+    # last events, checkpoints) must not land in another server's measurement of Cairn.
+    for s in cairn-norec cairn moto; do
+      [ -n "${pid_of[$s]:-}" ] || continue
+      endpoint=${url[$s]}
+      req="$work/request.$op.$s"
+      # The signature is valid for 5 minutes: sign right before the run.
+      "$py" "$bench_dir/signed_request.py" sign --endpoint "$endpoint" --op "$op" --out "$req"
+      if ! "$py" "$bench_dir/signed_request.py" check "$req.json" >&2; then
+        show_logs "$s"
+        die "$op is not answered 200 by $s: not measuring"
+      fi
+      if [ "$warmup" -gt 0 ]; then
+        "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 5s \
+          -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >/dev/null
+      fi
+      name="$op.$s"
+      [ "$rounds" = 1 ] || name="$op.$s.round$round"
+      out="$results_dir/raw/$name.txt"
+      stats="$work/stats.$name.txt"
+      say "$op on $s: ${duration} s, $connections connections, $threads threads (round $round of $rounds)"
+      cpu_snapshot "${pid_of[$s]}" before >"$stats"
+      if [ -d "$work/$s-data" ]; then
+        echo "data_dir_bytes_before=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
+      fi
+      TIMEFORMAT='wrk_cpu_s=%U %S'
+      {
+        time "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s \
+          --latency -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >"$out" 2>"$out.stderr"
+      } 2>>"$stats"
+      cpu_snapshot "${pid_of[$s]}" after >>"$stats"
+      if [ -s "$out.stderr" ]; then cat "$out.stderr" >>"$out"; fi
+      rm -f "$out.stderr"
+      if [ -d "$work/$s-data" ]; then
+        echo "data_dir_bytes_after=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
+      fi
+      printf '%s\t%s\t%s\t%s\n' "$op" "$s" "$out" "$stats" >>"$runs"
+    done
   done
 done
 

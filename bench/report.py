@@ -4,7 +4,9 @@
     report.py --runs RUNS.tsv --facts FACTS.txt --out bench/results/latest.json
 
 RUNS.tsv has one line per measurement: OP<TAB>SERVER<TAB>WRK_OUTPUT_FILE[<TAB>STATS_FILE], the
-stats file holding the CPU counters load.sh read before and after (key=value lines).
+stats file holding the CPU counters load.sh read before and after (key=value lines). With
+several rounds (load.sh --rounds), a server has one line per round, in the order measured: the
+tables show each server's median round, and recording's cost is the median of the rounds' costs.
 FACTS.txt has key=value lines (settings, start-up times, RSS, versions); a key `a.b` lands in
 the JSON as {"a": {"b": value}}.
 
@@ -18,6 +20,7 @@ import argparse
 import datetime
 import json
 import re
+import statistics
 import sys
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -132,6 +135,12 @@ def read_facts(path: str) -> dict:
     return facts
 
 
+def median_round(runs: list) -> dict:
+    """The run with the median requests/s (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r["requests_per_s"] or 0)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
@@ -148,6 +157,7 @@ def main() -> int:
     args = parser.parse_args()
 
     facts = read_facts(args.facts)
+    rounds: dict = {}
     results: dict = {}
     with open(args.runs, encoding="utf-8") as f:
         for line in f:
@@ -159,23 +169,26 @@ def main() -> int:
             parsed["wrk_output"] = path
             if rest:
                 parsed["resources"] = resources(rest[0], facts, parsed.get("requests"))
-            results.setdefault(op, {})[server] = parsed
+            rounds.setdefault(op, {}).setdefault(server, []).append(parsed)
 
     settings = facts.get("settings", {})
     flagged = False
     lines = []
-    for op, servers in results.items():
+    for op, by_server in rounds.items():
+        servers = {server: median_round(runs) for server, runs in by_server.items()}
+        flagged |= any(r["flagged"] for runs in by_server.values() for r in runs)
         lines.append("")
+        n_rounds = max(len(runs) for runs in by_server.values())
         lines.append(
             f"== {op}: {settings.get('connections', '?')} connections, {settings.get('threads', '?')} wrk threads, "
             f"{settings.get('duration_s', '?')} s each"
+            + (f", median of {n_rounds} rounds" if n_rounds > 1 else "")
             + (", pinned (servers CPU 1, wrk CPU 0)" if settings.get("pinned") == 1 else "")
             + " =="
         )
         lines.append(f"{'server':<11} {'requests/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>9}")
         for server, r in servers.items():
             mark = "  << FLAGGED: " + "; ".join(r["problems"]) if r["flagged"] else ""
-            flagged |= r["flagged"]
             lines.append(
                 f"{server:<11} {fmt(r['requests_per_s'], '12.1f')} {fmt(r['p50_ms'], '9.3f')} "
                 f"{fmt(r['p99_ms'], '9.3f')} {r['non2xx']:>9}{mark}"
@@ -190,13 +203,28 @@ def main() -> int:
         else:
             servers_ratio = None
         # What recording costs: the same binary with recording off, measured in the same run.
-        norec = servers.get("cairn-norec")
-        recording_cost = None
-        if cairn and norec and cairn["requests_per_s"] and norec["requests_per_s"]:
-            recording_cost = round(100 * (1 - cairn["requests_per_s"] / norec["requests_per_s"]), 1)
+        # Each round measures cairn-norec right before cairn: a round's cost compares the two
+        # under the same conditions on the machine.
+        costs = [
+            100 * (1 - on["requests_per_s"] / off["requests_per_s"])
+            for off, on in zip(by_server.get("cairn-norec", []), by_server.get("cairn", []))
+            if on["requests_per_s"] and off["requests_per_s"]
+        ]
+        recording_cost = round(statistics.median(costs), 1) if costs else None
+        if recording_cost is not None and len(costs) == 1:
             lines.append(
                 f"Recording costs {recording_cost:.1f}% of requests/s "
-                f"(cairn {cairn['requests_per_s']:.0f} with recording, cairn-norec {norec['requests_per_s']:.0f} without)"
+                f"(cairn {cairn['requests_per_s']:.0f} with recording, "
+                f"cairn-norec {servers['cairn-norec']['requests_per_s']:.0f} without)"
+            )
+        elif recording_cost is not None:
+            pairs = ", ".join(
+                f"{c:.1f}% ({on['requests_per_s']:.0f}/{off['requests_per_s']:.0f})"
+                for c, off, on in zip(costs, by_server["cairn-norec"], by_server["cairn"])
+            )
+            lines.append(
+                f"Recording costs {recording_cost:.1f}% of requests/s, the median of {len(costs)} rounds: "
+                f"{pairs} (with/without recording)"
             )
         for server, r in servers.items():
             res = r.get("resources") or {}
@@ -220,6 +248,8 @@ def main() -> int:
                 )
         results[op] = {
             "servers": servers,
+            "rounds": by_server if n_rounds > 1 else None,
+            "recording_cost_pct_by_round": [round(c, 1) for c in costs] if n_rounds > 1 else None,
             "ratio_cairn_over_moto_rps": servers_ratio,
             "recording_cost_pct": recording_cost,
         }

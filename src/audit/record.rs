@@ -184,7 +184,7 @@ pub fn write(
     // Calls an AWS service makes on its own show the service's name as their source.
     match &ctx.principal.kind {
         PrincipalKind::Service { service } => r.str("sourceIPAddress", service),
-        _ => r.display("sourceIPAddress", &ctx.source_ip),
+        _ => r.ip("sourceIPAddress", &ctx.source_ip),
     }
     if !ctx.user_agent.is_empty() {
         r.str("userAgent", truncate(&ctx.user_agent, 1024));

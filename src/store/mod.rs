@@ -111,6 +111,11 @@ pub trait Engine: Send + Sync + 'static {
     /// (SQLite: the journal's segment files), as long as they reach the journal no later than the commit
     /// of any job queued after `done` was called.
     fn append(&self, records: Vec<Vec<u8>>, done: AppendDone) -> StoreResult<()>;
+    /// `append` done on the calling thread, when the engine can make the records durable there
+    /// and then (SQLite: a copy into a segment file); None sends them the way of `append`.
+    fn append_here(&self, _records: &[Vec<u8>]) -> Option<StoreResult<()>> {
+        None
+    }
     /// Whether appended records can be durable before they are in the journal.
     fn stages_appends(&self) -> bool {
         false
@@ -181,6 +186,10 @@ impl Store {
 
     /// Appends journal records that go with no state change, and waits until they are durable.
     pub async fn append(&self, records: Vec<Vec<u8>>) -> StoreResult<()> {
+        // Every recorded read-only call comes here: most need no channel to learn the outcome.
+        if let Some(done) = self.engine.append_here(&records) {
+            return done;
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<StoreResult<()>>();
         self.engine.append(
             records,

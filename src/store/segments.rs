@@ -141,18 +141,33 @@ fn generation_of(name: &str) -> Option<u64> {
         .flatten()
 }
 
+/// One call's records as a whole frame, for `pwrite`: `frame_head`, then each record's length
+/// (u32 little-endian) and bytes.
 fn frame(records: &[Vec<u8>]) -> Vec<u8> {
-    let payload_len: usize = records.iter().map(|r| 4 + r.len()).sum();
-    let mut out = Vec::with_capacity(8 + payload_len);
-    out.extend_from_slice(&(payload_len as u32).to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
+    let head = frame_head(records);
+    let mut out =
+        Vec::with_capacity(8 + u32::from_le_bytes(head[..4].try_into().expect("4")) as usize);
+    out.extend_from_slice(&head);
     for r in records {
         out.extend_from_slice(&(r.len() as u32).to_le_bytes());
         out.extend_from_slice(r);
     }
-    let crc = crc32fast::hash(&out[8..]);
-    out[4..8].copy_from_slice(&crc.to_le_bytes());
     out
+}
+
+/// A frame's first eight bytes: the payload's length and checksum.
+fn frame_head(records: &[Vec<u8>]) -> [u8; 8] {
+    let mut crc = crc32fast::Hasher::new();
+    let mut len = 0;
+    for r in records {
+        crc.update(&(r.len() as u32).to_le_bytes());
+        crc.update(r);
+        len += 4 + r.len();
+    }
+    let mut head = [0; 8];
+    head[..4].copy_from_slice(&(len as u32).to_le_bytes());
+    head[4..].copy_from_slice(&crc.finalize().to_le_bytes());
+    head
 }
 
 /// The records of the whole frames at the start of `bytes`, and how many bytes they span.
@@ -562,21 +577,31 @@ impl Segments {
     /// Makes one call's records durable. Returns whether the writer must be told (the first
     /// records since it last took them).
     pub fn stage(&self, records: &[Vec<u8>]) -> io::Result<bool> {
-        let bytes = frame(records);
+        // The frame's header is worked out before the lock; the records are copied straight
+        // from the call's buffers into the mapping, not gathered into a frame first.
+        let head = frame_head(records);
+        let frame_len = 8 + u64::from(u32::from_le_bytes(head[..4].try_into().expect("4")));
         let mut g = self.inner.lock().expect("segments");
         let at = g.len;
-        if at + bytes.len() as u64 <= SEGMENT_BYTES {
+        if at + frame_len <= SEGMENT_BYTES {
             // A copy into the page cache: the kernel's once it is done, like a `write`, at a
             // tenth of the cost, and short enough that the lock is rarely waited for.
-            g.map.write(at as usize, &bytes);
-        } else if let Err(e) = g.file.write_all_at(&bytes, at) {
+            let mut to = at as usize;
+            g.map.write(to, &head);
+            to += head.len();
+            for r in records {
+                g.map.write(to, &(r.len() as u32).to_le_bytes());
+                g.map.write(to + 4, r);
+                to += 4 + r.len();
+            }
+        } else if let Err(e) = g.file.write_all_at(&frame(records), at) {
             // The mapping is full (the writer has not started the next file yet) or the frame
             // is larger than a file: past the mapping, the file grows. Whatever part of a failed
             // frame landed fails its checksum; cut it anyway.
             let _ = g.file.set_len(at.max(SEGMENT_BYTES));
             return Err(e);
         }
-        let end = at + bytes.len() as u64;
+        let end = at + frame_len;
         g.len = end;
         let generation = g.generation;
         match g.waiting.last_mut() {

@@ -212,22 +212,31 @@ impl Engine for SqliteEngine {
     }
 
     fn append(&self, records: Vec<Vec<u8>>, done: AppendDone) -> StoreResult<()> {
-        let Some(stage) = &self.stage else {
-            return self.queue(Queued::Append(records, done));
-        };
+        match self.append_here(&records) {
+            None => self.queue(Queued::Append(records, done)),
+            Some(Ok(())) => {
+                done(Ok(()));
+                Ok(())
+            }
+            Some(Err(e)) => Err(e),
+        }
+    }
+
+    fn append_here(&self, records: &[Vec<u8>]) -> Option<StoreResult<()>> {
+        let stage = self.stage.as_ref()?;
         if records.is_empty() {
             // A call nobody receives a record of: nothing to make durable.
-            done(Ok(()));
-            return Ok(());
+            return Some(Ok(()));
         }
-        let tell_writer = stage
-            .stage(&records)
-            .map_err(|e| StoreError::Backend(format!("journal segment file: {e}")))?;
-        if tell_writer {
-            self.queue(Queued::Import)?;
-        }
-        done(Ok(()));
-        Ok(())
+        Some(
+            stage
+                .stage(records)
+                .map_err(|e| StoreError::Backend(format!("journal segment file: {e}")))
+                .and_then(|tell_writer| match tell_writer {
+                    true => self.queue(Queued::Import),
+                    false => Ok(()),
+                }),
+        )
     }
 
     fn stages_appends(&self) -> bool {
