@@ -682,12 +682,15 @@ impl Segments {
             let (file, map) = self.next_file(generation + 1)?;
             let mut g = self.inner.lock().expect("segments");
             let old = std::mem::replace(&mut g.map, map);
-            g.file = file;
+            let old_file = std::mem::replace(&mut g.file, file);
+            let old_len = g.len;
             g.generation += 1;
             g.len = HEADER;
             drop(g);
-            // Unmapped here, outside the lock.
+            // Unmapped here, outside the lock. Then the file is cut after its last frame: the
+            // blocks allocated past it would be a twentieth of the journal's size on disk.
             drop(old);
+            old_file.set_len(old_len)?;
         } else if len >= PREPARE_FROM {
             self.prepare(generation + 1)?;
         }
@@ -992,6 +995,14 @@ mod tests {
             s.inner.lock().unwrap().generation,
             2,
             "switched to the prepared file"
+        );
+        let first = std::fs::metadata(dir.path().join(file_name(1)))
+            .unwrap()
+            .len();
+        assert_eq!(
+            first,
+            HEADER + 15 * (8 + 4 + (1 << 20)),
+            "cut after its last frame"
         );
         s.stage(&recs(&["in two"])).unwrap();
         let taken = s.take();
