@@ -7,57 +7,27 @@
 //! then times, per event: reading the journal back in the history consumer's batches, and
 //! indexing it (reading, posting and the index store's commits). Prints the median of 5 runs.
 
-/// The allocator the server runs with (src/main.rs), so figures match what calls cost there.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "calls/mod.rs"]
+mod calls;
 
-use cairn::audit::{self, history, CallInfo};
-use cairn::auth::{Principal, PrincipalKind};
+use cairn::audit::{self, history};
 use cairn::clock::Clock;
-use cairn::services::RequestContext;
 use cairn::store::{Durability, SqliteEngine, Store};
 use std::sync::Arc;
 use std::time::Instant;
 
-fn ctx() -> RequestContext {
-    RequestContext {
-        request_id: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0".into(),
-        principal: Principal {
-            account: "111111111111".into(),
-            kind: PrincipalKind::User {
-                name: "admin".into(),
-                path: "/".into(),
-                id: "AIDAEXAMPLEEXAMPLE01".into(),
-            },
-            access_key_id: "AKIAEXAMPLEEXAMPLE01".into(),
-        },
-        region: "us-east-2".into(),
-        source_ip: "127.0.0.1".parse().expect("an address"),
-        user_agent: "wrk".into(),
-        time: chrono::Utc::now(),
-        secure: false,
-    }
-}
-
-fn info() -> CallInfo {
-    CallInfo {
-        event_source: "sts.amazonaws.com",
-        event_name: "GetCallerIdentity".into(),
-        region: "us-east-2".into(),
-        read_only: true,
-        management: true,
-        request_parameters: None,
-        resources: Vec::new(),
-        recipient_account: "111111111111".into(),
-        shared_with: None,
-        additional_event_data: None,
-        lookup_resources: Vec::new(),
-    }
-}
-
-fn median(mut runs: Vec<f64>) -> f64 {
-    runs.sort_by(f64::total_cmp);
-    runs[runs.len() / 2]
+/// The median of `runs` timings of `f`, in nanoseconds per event; `f` returns how many events
+/// it went through, which must be `events`.
+fn per_event(events: usize, runs: usize, mut f: impl FnMut(usize) -> usize) -> f64 {
+    let mut ns: Vec<f64> = (0..runs)
+        .map(|run| {
+            let start = Instant::now();
+            assert_eq!(f(run), events);
+            start.elapsed().as_secs_f64() * 1e9 / events as f64
+        })
+        .collect();
+    ns.sort_by(f64::total_cmp);
+    ns[ns.len() / 2]
 }
 
 fn main() {
@@ -73,7 +43,11 @@ fn main() {
     let journal = Store::new(Arc::new(
         SqliteEngine::open(&dir.path().join("cairn.db"), Durability::Process).expect("journal"),
     ));
-    let (clock, ctx, info) = (Clock::default(), ctx(), info());
+    let (clock, ctx, info) = (
+        Clock::default(),
+        calls::ctx("wrk"),
+        calls::info("GetCallerIdentity", true),
+    );
 
     let start = Instant::now();
     rt.block_on(async {
@@ -86,49 +60,33 @@ fn main() {
     let append = start.elapsed().as_secs_f64() * 1e9 / events as f64;
     println!("build and append one call's entry: {append:.0} ns per call");
 
-    let read: Vec<f64> = (0..5)
-        .map(|_| {
-            let start = Instant::now();
-            let (mut after, mut n) = (0, 0);
-            loop {
-                let batch = journal
-                    .read(|r| r.journal_after(after, 20_000))
-                    .expect("read back");
-                let Some(&(last, _)) = batch.last() else {
-                    break;
-                };
-                after = last;
-                n += batch.len();
-            }
-            assert_eq!(n, events);
-            start.elapsed().as_secs_f64() * 1e9 / events as f64
-        })
-        .collect();
-    println!(
-        "read the journal back: median {:.0} ns per event",
-        median(read)
-    );
+    let read = per_event(events, 5, |_| {
+        let (mut after, mut n) = (0, 0);
+        loop {
+            let batch = journal
+                .read(|r| r.journal_after(after, 20_000))
+                .expect("read back");
+            let Some(&(last, _)) = batch.last() else {
+                return n;
+            };
+            after = last;
+            n += batch.len();
+        }
+    });
+    println!("read the journal back: median {read:.0} ns per event");
 
-    let index: Vec<f64> = (0..5)
-        .map(|run| {
-            let path = dir.path().join(format!("history-{run}.db"));
-            let index = Store::new(Arc::new(
-                SqliteEngine::open_background(&path, Durability::Process).expect("index"),
-            ));
-            let start = Instant::now();
-            let mut n = 0;
-            loop {
-                match history::index_once(&journal, &index).expect("indexed") {
-                    0 => break,
-                    k => n += k,
-                }
+    let index = per_event(events, 5, |run| {
+        let path = dir.path().join(format!("history-{run}.db"));
+        let index = Store::new(Arc::new(
+            SqliteEngine::open_background(&path, Durability::Process).expect("index"),
+        ));
+        let mut n = 0;
+        loop {
+            match history::index_once(&journal, &index).expect("indexed") {
+                0 => return n,
+                k => n += k,
             }
-            assert_eq!(n, events);
-            start.elapsed().as_secs_f64() * 1e9 / events as f64
-        })
-        .collect();
-    println!(
-        "index for LookupEvents (read, post, commit): median {:.0} ns per event",
-        median(index)
-    );
+        }
+    });
+    println!("index for LookupEvents (read, post, commit): median {index:.0} ns per event");
 }

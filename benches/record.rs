@@ -5,54 +5,18 @@
 //! IAM user and for a CreateTrail with request parameters and response elements, and prints the
 //! median of 7 runs per call.
 
-/// The allocator the server runs with (src/main.rs), so figures match what calls cost there.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "calls/mod.rs"]
+mod calls;
 
-use cairn::audit::{self, CallInfo};
-use cairn::auth::{Principal, PrincipalKind};
+use cairn::audit;
 use cairn::clock::Clock;
-use cairn::services::RequestContext;
+use calls::{ctx, info};
 use serde_json::json;
 use std::time::Instant;
 
-fn ctx() -> RequestContext {
-    RequestContext {
-        request_id: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0".into(),
-        principal: Principal {
-            account: "111111111111".into(),
-            kind: PrincipalKind::User {
-                name: "admin".into(),
-                path: "/".into(),
-                id: "AIDAEXAMPLEEXAMPLE01".into(),
-            },
-            access_key_id: "AKIAEXAMPLEEXAMPLE01".into(),
-        },
-        region: "us-east-2".into(),
-        source_ip: "127.0.0.1".parse().expect("an address"),
-        user_agent: "aws-cli/1.36.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1 md/arch#x86_64 \
-                     lang/python#3.11.2 md/pyimpl#CPython cfg/retry-mode#legacy botocore/1.35.0"
-            .into(),
-        time: chrono::Utc::now(),
-        secure: false,
-    }
-}
-
-fn info(name: &str, read_only: bool) -> CallInfo {
-    CallInfo {
-        event_source: "sts.amazonaws.com",
-        event_name: name.into(),
-        region: "us-east-2".into(),
-        read_only,
-        management: true,
-        request_parameters: None,
-        resources: Vec::new(),
-        recipient_account: "111111111111".into(),
-        shared_with: None,
-        additional_event_data: None,
-        lookup_resources: Vec::new(),
-    }
-}
+/// The user agent of the AWS CLI.
+const CLI: &str = "aws-cli/1.36.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1 md/arch#x86_64 \
+                   lang/python#3.11.2 md/pyimpl#CPython cfg/retry-mode#legacy botocore/1.35.0";
 
 fn time(label: &str, calls: usize, mut f: impl FnMut() -> usize) {
     let mut runs: Vec<f64> = (0..7)
@@ -79,7 +43,7 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(200_000);
     let clock = Clock::default();
-    let ctx = ctx();
+    let ctx = ctx(CLI);
     let gci = info("GetCallerIdentity", true);
     time("GetCallerIdentity entry", calls, || {
         audit::entries(&ctx, &gci, Ok(None), &clock)
