@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// What an entry's meta holds for LookupEvents' answer (`decode`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Meta {
     /// LookupEvents' `Resources`: (ResourceType, ResourceName).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lookup_resources: Vec<(String, String)>,
 }
 

@@ -38,7 +38,6 @@ pub struct CallInfo {
     pub lookup_resources: Vec<(String, String)>,
 }
 
-/// Writes the `userIdentity` object of a call by `p`.
 /// Which copy of a call's record this is: the account it is for, its own event id, and the id
 /// every copy shares when there are several (`sharedEventID`).
 #[derive(Clone, Copy)]
@@ -69,6 +68,7 @@ pub fn lookup_access_key(p: &Principal) -> Option<&str> {
     }
 }
 
+/// Writes the `userIdentity` object of a call by `p`.
 fn user_identity(o: &mut Object, p: &Principal) {
     match &p.kind {
         PrincipalKind::Root => {
@@ -127,17 +127,6 @@ fn user_identity(o: &mut Object, p: &Principal) {
             o.str("principalId", "");
             o.str("accountId", "anonymous");
         }
-    }
-}
-
-/// The name LookupEvents shows as `Username`.
-pub fn username(p: &Principal) -> Option<String> {
-    match &p.kind {
-        PrincipalKind::Root => Some("root".into()),
-        PrincipalKind::User { name, .. } => Some(name.clone()),
-        PrincipalKind::AssumedRole { session_name, .. } => Some(session_name.clone()),
-        PrincipalKind::Service { service } => Some(service.clone()),
-        PrincipalKind::Anonymous => None,
     }
 }
 

@@ -21,9 +21,11 @@
 //! with its blocks allocated (a full disk fails there, not as a fault in the mapping); what
 //! follows its last frame is zeros. Only the writer starts files: past `ROTATE_BYTES` after a
 //! commit, on every start, and on a reset (after which the older files, no longer named by the
-//! journal, are deleted). A call that finds the mapping full writes past it with `pwrite`. On
-//! start, whatever the files hold past the committed position is entered before anything else
-//! runs.
+//! journal, are deleted). It makes the next file ahead of time and fills it with zeros while
+//! the current one fills (`PREPARE_FROM`), and cuts each file after its last frame when it moves
+//! on. A call that finds the mapping full writes past it with `pwrite`. On start, whatever the
+//! files hold past the committed position is entered before anything else runs; a prepared file
+//! nothing was written to is empty and deleted.
 //!
 //! One process owns the files, by an exclusive `flock` on `lock` in their directory. Another
 //! process opening the same data directory meanwhile (`cairn admin ...` beside a running server)
@@ -141,17 +143,27 @@ fn generation_of(name: &str) -> Option<u64> {
         .flatten()
 }
 
-/// One call's records as a whole frame, for `pwrite`: `frame_head`, then each record's length
-/// (u32 little-endian) and bytes.
+/// Hands over a frame's bytes piece by piece, in order: `head` (`frame_head`), then each
+/// record's length (u32 little-endian) and bytes. A call's copy into the mapping and a frame
+/// built whole for `pwrite` both lay it out through this.
+fn frame_pieces(head: &[u8; 8], records: &[Vec<u8>], put: &mut dyn FnMut(&[u8])) {
+    put(head);
+    for r in records {
+        put(&(r.len() as u32).to_le_bytes());
+        put(r);
+    }
+}
+
+/// The length of the frame `head` begins.
+fn frame_len(head: &[u8; 8]) -> u64 {
+    8 + u64::from(u32::from_le_bytes(head[..4].try_into().expect("4 bytes")))
+}
+
+/// One call's records as a whole frame, for `pwrite`.
 fn frame(records: &[Vec<u8>]) -> Vec<u8> {
     let head = frame_head(records);
-    let mut out =
-        Vec::with_capacity(8 + u32::from_le_bytes(head[..4].try_into().expect("4")) as usize);
-    out.extend_from_slice(&head);
-    for r in records {
-        out.extend_from_slice(&(r.len() as u32).to_le_bytes());
-        out.extend_from_slice(r);
-    }
+    let mut out = Vec::with_capacity(frame_len(&head) as usize);
+    frame_pieces(&head, records, &mut |piece| out.extend_from_slice(piece));
     out
 }
 
@@ -580,20 +592,17 @@ impl Segments {
         // The frame's header is worked out before the lock; the records are copied straight
         // from the call's buffers into the mapping, not gathered into a frame first.
         let head = frame_head(records);
-        let frame_len = 8 + u64::from(u32::from_le_bytes(head[..4].try_into().expect("4")));
+        let frame_len = frame_len(&head);
         let mut g = self.inner.lock().expect("segments");
         let at = g.len;
         if at + frame_len <= SEGMENT_BYTES {
             // A copy into the page cache: the kernel's once it is done, like a `write`, at a
             // tenth of the cost, and short enough that the lock is rarely waited for.
             let mut to = at as usize;
-            g.map.write(to, &head);
-            to += head.len();
-            for r in records {
-                g.map.write(to, &(r.len() as u32).to_le_bytes());
-                g.map.write(to + 4, r);
-                to += 4 + r.len();
-            }
+            frame_pieces(&head, records, &mut |piece| {
+                g.map.write(to, piece);
+                to += piece.len();
+            });
         } else if let Err(e) = g.file.write_all_at(&frame(records), at) {
             // The mapping is full (the writer has not started the next file yet) or the frame
             // is larger than a file: past the mapping, the file grows. Whatever part of a failed

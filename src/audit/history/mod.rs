@@ -204,12 +204,24 @@ struct IndexedIdentity<'a> {
 
 /// The LookupEvents `Username` of a record's identity.
 fn username<'a>(id: &'a IndexedIdentity<'a>) -> Option<&'a str> {
-    match id.kind.as_deref() {
+    username_of(
+        id.kind.as_deref(),
+        id.user_name.as_deref(),
+        id.arn.as_deref(),
+    )
+}
+
+/// The LookupEvents `Username` of a record's `userIdentity` (its `type`, `userName` and
+/// `arn`): what a lookup by Username matches and what the Event it returns shows.
+pub fn username_of<'a>(
+    kind: Option<&str>,
+    user_name: Option<&'a str>,
+    arn: Option<&'a str>,
+) -> Option<&'a str> {
+    match kind {
         Some("Root") => Some("root"),
-        Some("AssumedRole") | Some("FederatedUser") => {
-            id.arn.as_deref().and_then(|a| a.rsplit('/').next())
-        }
-        _ => id.user_name.as_deref(),
+        Some("AssumedRole") | Some("FederatedUser") => arn.and_then(|a| a.rsplit('/').next()),
+        _ => user_name,
     }
 }
 

@@ -224,15 +224,12 @@ fn event(meta: &journal::Meta, record: &[u8]) -> Result<Value, AwsError> {
         e.insert("EventTime".into(), json!(t));
     }
     e.insert("EventSource".into(), rec["eventSource"].clone());
-    let username = match id["type"].as_str() {
-        Some("Root") => Some("root".to_string()),
-        Some("IAMUser") => id["userName"].as_str().map(str::to_string),
-        Some("AssumedRole") | Some("FederatedUser") => id["arn"]
-            .as_str()
-            .and_then(|a| a.rsplit('/').next())
-            .map(str::to_string),
-        _ => None,
-    };
+    // The same name a lookup by Username matches.
+    let username = history::username_of(
+        id["type"].as_str(),
+        id["userName"].as_str(),
+        id["arn"].as_str(),
+    );
     if let Some(u) = username {
         e.insert("Username".into(), json!(u));
     }
