@@ -24,13 +24,16 @@ pub fn lookup(
     let mut found: Vec<(i64, u64)> = Vec::with_capacity(limit + 1);
     let take = |value: &[u8], key: &[u8], found: &mut Vec<(i64, u64)>| -> StoreResult<()> {
         let entries = chunk::decode(value).ok_or_else(|| corrupt(key))?;
+        // One past the page tells whether more follow; nothing further is needed.
+        let room = (limit + 1).saturating_sub(found.len());
         found.extend(
             entries
                 .iter()
                 .rev()
                 .filter(|e| list.tag.is_none_or(|t| e.tag == t))
                 .map(|e| e.position())
-                .filter(|p| wanted(*p)),
+                .filter(|p| wanted(*p))
+                .take(room),
         );
         Ok(())
     };

@@ -96,6 +96,51 @@ fn batches_arriving_late_or_small_keep_chunks_disjoint_and_answers_exact() {
 }
 
 #[test]
+fn a_large_batch_is_split_into_chunks_a_lookup_can_read_one_at_a_time() {
+    let (_d, store) = open();
+    let l = list("111111111111", "us-east-2", Attribute::All, "");
+    let mut model = Vec::new();
+    // Two batches of 2.5 chunks each, the second with a few late events that land inside the
+    // first batch's range.
+    let mut seq = 0u64;
+    for b in 0..2i64 {
+        let mut batch = Vec::new();
+        for i in 0..(MAX_CHUNK * 5 / 2) as i64 {
+            seq += 1;
+            let time = match b == 1 && i % 1000 == 0 {
+                true => 10 + i % 7,
+                false => 10 + b * 100 + i / 100,
+            };
+            batch.push(e(time, seq));
+        }
+        model.extend(batch.iter().map(Entry::position));
+        add(&store, &l.prefix, batch);
+    }
+    model.sort_unstable();
+    model.reverse();
+    let rows = store
+        .read(|r| r.scan(CHUNKS, Bound::Unbounded, Bound::Unbounded, 1_000, false))
+        .unwrap();
+    let sizes: Vec<usize> = rows
+        .iter()
+        .map(|(_, v)| chunk::decode(v).unwrap().len())
+        .collect();
+    assert!(sizes.iter().all(|n| *n <= MAX_CHUNK), "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), model.len());
+    assert!(sizes.len() >= 5, "{sizes:?}");
+    for page in [50, 4097] {
+        assert_eq!(all_pages(&store, &l, 0, i64::MAX / 2, page), model);
+    }
+    // A page in the middle of the first batch.
+    let window: Vec<_> = model
+        .iter()
+        .copied()
+        .filter(|p| (20..=40).contains(&p.0))
+        .collect();
+    assert_eq!(all_pages(&store, &l, 20, 40, 50), window);
+}
+
+#[test]
 fn lists_do_not_leak_into_each_other() {
     let (_d, store) = open();
     let a = list(
