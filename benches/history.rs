@@ -81,8 +81,9 @@ fn main() {
             SqliteEngine::open_background(&path, Durability::Process).expect("index"),
         ));
         let mut n = 0;
+        let mut indexer = history::Indexer::default();
         loop {
-            match history::index_once(&journal, &index).expect("indexed") {
+            match indexer.index_once(&journal, &index).expect("indexed") {
                 0 => return n,
                 k => n += k,
             }

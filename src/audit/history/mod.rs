@@ -271,9 +271,14 @@ fn fast_epoch(b: &[u8]) -> Option<i64> {
     Some(days * 86_400 + h * 3_600 + mi * 60 + sec)
 }
 
+/// A list's key prefix and a batch's entries for it.
+type Posted = (Vec<u8>, Vec<Entry>);
+
 /// The new entries of one batch, by list.
 struct Postings {
-    lists: Vec<(Vec<u8>, Vec<Entry>)>,
+    lists: Vec<Posted>,
+    /// Emptied entry vectors of an earlier batch, largest last, for new lists to take.
+    spare: Vec<Vec<Entry>>,
     by_prefix: BTreeMap<Vec<u8>, usize>,
     /// The list each attribute's entry went to last (per event-id bucket for ids). Consecutive
     /// events mostly share account, region and values, so most entries find their list by
@@ -285,9 +290,10 @@ struct Postings {
 impl Postings {
     const SLOTS: usize = 16 + (1 << EVENT_ID_BUCKET_BITS);
 
-    fn new() -> Postings {
+    fn new(spare: Vec<Vec<Entry>>) -> Postings {
         Postings {
             lists: Vec::new(),
+            spare,
             by_prefix: BTreeMap::new(),
             recent: [None; Postings::SLOTS],
             key: Vec::with_capacity(96),
@@ -311,7 +317,10 @@ impl Postings {
                 let i = match self.by_prefix.get(self.key.as_slice()) {
                     Some(&i) => i,
                     None => {
-                        self.lists.push((self.key.clone(), Vec::new()));
+                        // The first lists of a batch are the busiest (every event has an
+                        // account-wide entry, a name, a source): they take the largest.
+                        let entries = self.spare.pop().unwrap_or_default();
+                        self.lists.push((self.key.clone(), entries));
                         self.by_prefix
                             .insert(self.key.clone(), self.lists.len() - 1);
                         self.lists.len() - 1
@@ -324,11 +333,12 @@ impl Postings {
         self.lists[i].1.push(entry);
     }
 
-    /// The lists in key order, which is the index's order on disk.
-    fn into_lists(self) -> Vec<(Vec<u8>, Vec<Entry>)> {
+    /// The lists in key order, which is the index's order on disk, and the spare vectors no
+    /// list took.
+    fn into_lists(self) -> (Vec<Posted>, Vec<Vec<Entry>>) {
         let mut lists = self.lists;
         lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        lists
+        (lists, self.spare)
     }
 }
 
@@ -401,7 +411,7 @@ fn corrupt(key: &[u8]) -> StoreError {
 /// make a new one; when that chunk is small, or an entry belongs before its end (an event of an
 /// earlier second committed late), the chunks they reach are merged with them, so chunks stay
 /// disjoint and sorted. What is written is split into chunks of at most `MAX_CHUNK`.
-fn add_to_list(w: &mut dyn Writer, prefix: &[u8], mut entries: Vec<Entry>) -> StoreResult<()> {
+fn add_to_list(w: &mut dyn Writer, prefix: &[u8], entries: &mut Vec<Entry>) -> StoreResult<()> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -451,33 +461,56 @@ pub fn cursor(r: &dyn Reader) -> StoreResult<u64> {
         .unwrap_or(0))
 }
 
-/// Indexes what the journal holds beyond the cursor, one batch; returns how many entries.
-/// Blocking: it runs on the consumer's own thread.
-pub fn index_once(journal: &Store, index: &Store) -> StoreResult<usize> {
-    let from = index.read(|r| cursor(r))?;
-    let mut postings = Postings::new();
-    let mut last = from;
-    let n = journal.read(|r| {
-        r.journal_visit(from, BATCH, &mut |seq, entry| {
-            post(&mut postings, seq, entry);
-            last = seq;
-        })
-    })?;
-    if n == 0 {
-        return Ok(0);
+/// Indexes the journal batch by batch, keeping what one batch allocated for the next.
+#[derive(Default)]
+pub struct Indexer {
+    /// The entry vectors of the last batch's lists, emptied, smallest first. A busy list's
+    /// vector grows to megabytes in a batch. Allocated afresh every batch (after the allocator
+    /// had handed the last ones back to the system), their pages were faulted in and zeroed
+    /// again each time: half of the consumer's CPU at a batch a second.
+    spare: Vec<Vec<Entry>>,
+}
+
+/// Entry vectors kept between batches: as many as a busy batch has lists (some 70).
+const SPARE_VECTORS: usize = 128;
+
+impl Indexer {
+    /// Indexes what the journal holds beyond the cursor, one batch; returns how many entries.
+    /// Blocking: it runs on the consumer's own thread.
+    pub fn index_once(&mut self, journal: &Store, index: &Store) -> StoreResult<usize> {
+        let from = index.read(|r| cursor(r))?;
+        let mut postings = Postings::new(std::mem::take(&mut self.spare));
+        let mut last = from;
+        let n = journal.read(|r| {
+            r.journal_visit(from, BATCH, &mut |seq, entry| {
+                post(&mut postings, seq, entry);
+                last = seq;
+            })
+        })?;
+        let (mut lists, mut spare) = postings.into_lists();
+        if n > 0 {
+            lists = index.write_blocking(move |w: &mut dyn Writer| -> StoreResult<_> {
+                // A reset may have wiped the journal since the read: these entries are stale.
+                if cursor(w)? != from {
+                    return Ok(lists);
+                }
+                for (prefix, entries) in &mut lists {
+                    add_to_list(w, prefix, entries)?;
+                }
+                w.put(CURSOR, CURSOR_KEY, &last.to_be_bytes())?;
+                Ok(lists)
+            })?;
+        }
+        spare.extend(lists.into_iter().map(|(_, mut entries)| {
+            entries.clear();
+            entries
+        }));
+        spare.sort_unstable_by_key(Vec::capacity);
+        let keep = spare.len().saturating_sub(SPARE_VECTORS);
+        spare.drain(..keep);
+        self.spare = spare;
+        Ok(n)
     }
-    let lists = postings.into_lists();
-    index.write_blocking(move |w: &mut dyn Writer| -> StoreResult<()> {
-        // A reset may have wiped the journal since the read: then these entries are stale.
-        if cursor(w)? != from {
-            return Ok(());
-        }
-        for (prefix, entries) in lists {
-            add_to_list(w, &prefix, entries)?;
-        }
-        w.put(CURSOR, CURSOR_KEY, &last.to_be_bytes())
-    })?;
-    Ok(n)
 }
 
 /// Makes sure the index is in this code's layout; otherwise drops it, to be rebuilt.
@@ -513,8 +546,9 @@ fn run(journal: &Store, index: &Store, nudge: &Nudge) {
         tracing::error!(error = %e, "event history index could not be prepared");
         return;
     }
+    let mut indexer = Indexer::default();
     loop {
-        match index_once(journal, index) {
+        match indexer.index_once(journal, index) {
             Ok(n) if n >= BATCH => continue,
             Ok(_) => nudge.wait(PAUSE),
             Err(StoreError::Closed) => return,

@@ -13,7 +13,7 @@ fn open() -> (tempfile::TempDir, Store) {
 fn add(store: &Store, prefix: &[u8], entries: Vec<Entry>) {
     let prefix = prefix.to_vec();
     store
-        .write_blocking(move |w: &mut dyn Writer| add_to_list(w, &prefix, entries))
+        .write_blocking(move |w: &mut dyn Writer| add_to_list(w, &prefix, &mut { entries }))
         .unwrap();
 }
 
@@ -174,7 +174,7 @@ fn lists_do_not_leak_into_each_other() {
 fn event_ids_share_buckets_and_are_told_apart_by_fingerprint() {
     let (_d, store) = open();
     let ids: Vec<String> = (0..2000).map(|i| format!("id-{i}")).collect();
-    let mut postings = Postings::new();
+    let mut postings = Postings::new(Vec::new());
     for (seq, id) in ids.iter().enumerate() {
         postings.add(
             "111111111111",
@@ -184,7 +184,7 @@ fn event_ids_share_buckets_and_are_told_apart_by_fingerprint() {
             (50, seq as u64),
         );
     }
-    let lists = postings.into_lists();
+    let (lists, _) = postings.into_lists();
     assert_eq!(lists.len(), 64);
     for (prefix, entries) in lists {
         add(&store, &prefix, entries);
@@ -199,7 +199,7 @@ fn event_ids_share_buckets_and_are_told_apart_by_fingerprint() {
 
 #[test]
 fn postings_keep_lists_apart_when_scopes_and_values_alternate() {
-    let mut postings = Postings::new();
+    let mut postings = Postings::new(Vec::new());
     let mut model: BTreeMap<Vec<u8>, Vec<(i64, u64)>> = BTreeMap::new();
     let accounts = ["111111111111", "222222222222"];
     let regions = ["us-east-1", "eu-west-1", "us-east-1"];
@@ -217,7 +217,7 @@ fn postings_keep_lists_apart_when_scopes_and_values_alternate() {
             model.entry(l.prefix).or_default().push((seq as i64, seq));
         }
     }
-    let lists = postings.into_lists();
+    let (lists, _) = postings.into_lists();
     let keys: Vec<&[u8]> = lists.iter().map(|(k, _)| k.as_slice()).collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "in key order");
     let got: BTreeMap<Vec<u8>, Vec<(i64, u64)>> = lists
@@ -253,8 +253,9 @@ fn index_once_indexes_management_events_and_skips_data_events() {
             Ok(())
         })
         .unwrap();
-    assert_eq!(index_once(&journal, &index).unwrap(), 3);
-    assert_eq!(index_once(&journal, &index).unwrap(), 0);
+    let mut indexer = Indexer::default();
+    assert_eq!(indexer.index_once(&journal, &index).unwrap(), 3);
+    assert_eq!(indexer.index_once(&journal, &index).unwrap(), 0);
     let t = event_time_epoch("2026-11-24T10:00:00Z").unwrap();
     for (attr, value, want) in [
         (Attribute::All, "", vec![(t, 3), (t, 1)]),
@@ -274,6 +275,34 @@ fn index_once_indexes_management_events_and_skips_data_events() {
         ),
         (Attribute::EventId, "c", vec![(t, 3)]),
         (Attribute::EventId, "b", vec![]),
+    ] {
+        let l = list("111111111111", "us-east-2", attr, value);
+        assert_eq!(all_pages(&index, &l, 0, t + 1, 1), want, "{attr:?} {value}");
+    }
+    // The next batch's lists start from the first batch's vectors, emptied: nothing of the
+    // first batch turns up again, in any list.
+    assert!(!indexer.spare.is_empty());
+    assert!(indexer
+        .spare
+        .iter()
+        .all(|v| v.is_empty() && v.capacity() > 0));
+    journal
+        .write_blocking(move |w: &mut dyn Writer| -> StoreResult<()> {
+            w.append_journal(&record("d", "ListTrails", true))
+                .map(|_| ())
+        })
+        .unwrap();
+    assert_eq!(indexer.index_once(&journal, &index).unwrap(), 1);
+    for (attr, value, want) in [
+        (Attribute::All, "", vec![(t, 4), (t, 3), (t, 1)]),
+        (Attribute::EventName, "ListTrails", vec![(t, 4)]),
+        (
+            Attribute::EventName,
+            "GetCallerIdentity",
+            vec![(t, 3), (t, 1)],
+        ),
+        (Attribute::EventId, "d", vec![(t, 4)]),
+        (Attribute::EventId, "c", vec![(t, 3)]),
     ] {
         let l = list("111111111111", "us-east-2", attr, value);
         assert_eq!(all_pages(&index, &l, 0, t + 1, 1), want, "{attr:?} {value}");
