@@ -155,7 +155,7 @@ impl SqliteEngine {
             shelf: shelf.clone(),
         };
         std::thread::Builder::new()
-            .name("cairn-store-writer".into())
+            .name(thread_name(background, "writer"))
             .spawn(move || {
                 if background {
                     crate::background::lower_priority();
@@ -169,7 +169,7 @@ impl SqliteEngine {
             .execute_batch("PRAGMA busy_timeout=10000;")
             .map_err(backend)?;
         std::thread::Builder::new()
-            .name("cairn-store-checkpoint".into())
+            .name(thread_name(background, "checkpoint"))
             .spawn({
                 let stop = stop.clone();
                 move || checkpoint_loop(checkpoints, stop, background)
@@ -279,6 +279,13 @@ impl Drop for SqliteEngine {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// `cairn-store-<role>`, or `cairn-index-<role>` for a database of derived data: the two
+/// stay apart in `top -H` and `/proc` (which keep 15 bytes of a name).
+fn thread_name(background: bool, role: &str) -> String {
+    let db = if background { "index" } else { "store" };
+    format!("cairn-{db}-{role}")
 }
 
 /// Adds the `first` column of run rows to a journal table made before there were runs.
