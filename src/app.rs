@@ -30,11 +30,13 @@ pub fn open_store(settings: &Settings) -> Result<(Store, Sealer), String> {
     Ok((Store::new(Arc::new(engine)), sealer))
 }
 
+/// Creates the bootstrap account and user (after wiping everything, for a reset); returns the
+/// journal's head as of that commit.
 fn bootstrap_job(
     settings: &Settings,
     now_ms: i64,
     wipe: bool,
-) -> impl FnOnce(&mut dyn crate::store::Writer) -> Result<(), StoreError> + Send + 'static {
+) -> impl FnOnce(&mut dyn crate::store::Writer) -> Result<u64, StoreError> + Send + 'static {
     let account = settings.management_account_id.clone();
     move |w| {
         if wipe {
@@ -47,7 +49,8 @@ fn bootstrap_job(
                 admin_user: ADMIN_USER,
                 now_ms,
             },
-        )
+        )?;
+        w.journal_head()
     }
 }
 
@@ -112,13 +115,17 @@ impl App {
     /// durable commit.
     pub async fn reset(&self) -> Result<(), StoreError> {
         self.clock.reset();
-        self.store
+        let head = self
+            .store
             .write(bootstrap_job(
                 &self.settings,
                 self.clock.now().timestamp_millis(),
                 true,
             ))
             .await?;
+        // Event history must forget the wiped records too: their positions would otherwise
+        // still fill lookups' pages (and decide NextToken) though no record is left behind them.
+        crate::audit::history::forget_before(&self.history, head).await?;
         self.blobs
             .wipe()
             .map_err(|e| StoreError::Backend(e.to_string()))?;

@@ -1,6 +1,7 @@
 """Fixtures: a real Cairn server on an ephemeral port with a temporary data directory, driven
 by boto3 and the AWS CLI exactly as users drive it."""
 
+import datetime
 import os
 import json
 import re
@@ -10,14 +11,24 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from unittest import mock
 
 import boto3
+import botocore.auth
 import botocore.config
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("CAIRN_BIN") or os.path.join(ROOT, "target", "debug", "cairn")
 MANAGEMENT = "111111111111"
+
+
+def shifted(seconds):
+    """Signs requests as if the client's clock were `seconds` ahead (to follow the test clock)."""
+    real = botocore.auth.get_current_datetime
+    return mock.patch.object(
+        botocore.auth, "get_current_datetime", lambda: real() + datetime.timedelta(seconds=seconds)
+    )
 
 
 class Server:

@@ -10,7 +10,7 @@ import concurrent.futures
 import botocore.exceptions
 import pytest
 
-from conftest import MANAGEMENT, Server
+from conftest import MANAGEMENT, Server, shifted
 
 ORG_ROLE = "OrganizationAccountAccessRole"
 
@@ -116,6 +116,29 @@ def test_assumed_role_identity_and_account_scoping(fresh):
     assert by_name(fresh.client("cloudtrail", region="eu-west-1", **kw), "GetCallerIdentity") == []
 
 
+def test_root_and_minted_user_identities(fresh):
+    user = fresh.admin("create-access-key", "--account-id", MANAGEMENT, "--user-name", "alice")["AccessKey"]
+    alice = fresh.client("sts", key=user["AccessKeyId"], secret=user["SecretAccessKey"]).get_caller_identity()
+    root = fresh.admin("create-access-key", "--account-id", MANAGEMENT, "--root")["AccessKey"]
+    fresh.client("sts", key=root["AccessKeyId"], secret=root["SecretAccessKey"]).get_caller_identity()
+    ct = fresh.client("cloudtrail")
+    [ev] = lookup(ct, LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "alice"}])
+    assert (ev["EventName"], ev["AccessKeyId"]) == ("GetCallerIdentity", user["AccessKeyId"])
+    assert json.loads(ev["CloudTrailEvent"])["userIdentity"] == {
+        "type": "IAMUser", "principalId": alice["UserId"], "arn": f"arn:aws:iam::{MANAGEMENT}:user/alice",
+        "accountId": MANAGEMENT, "accessKeyId": user["AccessKeyId"], "userName": "alice",
+    }
+    [ev] = lookup(ct, LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "root"}])
+    assert ev["AccessKeyId"] == root["AccessKeyId"]
+    assert json.loads(ev["CloudTrailEvent"])["userIdentity"] == {
+        "type": "Root", "principalId": MANAGEMENT, "arn": f"arn:aws:iam::{MANAGEMENT}:root",
+        "accountId": MANAGEMENT, "accessKeyId": root["AccessKeyId"],
+    }
+    # Neither secret is anywhere in the account's event history.
+    everything = json.dumps([e["CloudTrailEvent"] for e in lookup(ct)])
+    assert user["SecretAccessKey"] not in everything and root["SecretAccessKey"] not in everything
+
+
 def test_global_service_events_are_in_us_east_1(fresh):
     with pytest.raises(botocore.exceptions.ClientError):
         fresh.client("organizations", region="eu-west-1").describe_organization()
@@ -143,6 +166,49 @@ def test_attributes_and_pagination(fresh):
     assert lookup(ct, LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": "false"}]) == []
     # A time window that ends before the calls holds none of them.
     assert lookup(ct, EndTime=got[-1]["EventTime"].timestamp() - 120) == []
+
+
+def test_next_token_is_stable_while_events_arrive(fresh):
+    sts = fresh.client("sts")
+    first = [sts.get_caller_identity()["ResponseMetadata"]["RequestId"] for _ in range(6)]
+    ct = fresh.client("cloudtrail")
+    query = dict(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}], MaxResults=4)
+    page = ct.lookup_events(**query)
+    ids = lambda p: [json.loads(e["CloudTrailEvent"])["requestID"] for e in p["Events"]]
+    assert ids(page) == list(reversed(first))[:4]
+    later = [sts.get_caller_identity()["ResponseMetadata"]["RequestId"] for _ in range(5)]
+    # The next page continues below the first one, whatever arrived since.
+    rest = ct.lookup_events(NextToken=page["NextToken"], **query)
+    assert ids(rest) == list(reversed(first))[4:] and "NextToken" not in rest
+    # A new query sees the newest events first.
+    assert ids(ct.lookup_events(**query)) == list(reversed(later))[:4]
+
+
+def test_lookup_keeps_ninety_days(fresh):
+    fresh.client("sts").get_caller_identity()
+    name = [{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}]
+    fresh.advance_clock(89 * 86400)
+    with shifted(89 * 86400):
+        assert len(lookup(fresh.client("cloudtrail"), LookupAttributes=name)) == 1
+        # A window reaching further back than 90 days is clamped, not refused.
+        assert len(lookup(fresh.client("cloudtrail"), LookupAttributes=name, StartTime=0)) == 1
+    fresh.advance_clock(2 * 86400)
+    with shifted(91 * 86400):
+        assert lookup(fresh.client("cloudtrail"), LookupAttributes=name) == []
+
+
+def test_a_reset_empties_event_history(fresh):
+    sts, ct = fresh.client("sts"), fresh.client("cloudtrail")
+    for _ in range(5):
+        sts.get_caller_identity()
+    name = [{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}]
+    assert len(lookup(ct, LookupAttributes=name)) == 5
+    fresh.reset()
+    after = [sts.get_caller_identity()["ResponseMetadata"]["RequestId"] for _ in range(2)]
+    page = ct.lookup_events(LookupAttributes=name, MaxResults=2)
+    assert [json.loads(e["CloudTrailEvent"])["requestID"] for e in page["Events"]] == list(reversed(after))
+    assert "NextToken" not in page
+    assert [e["EventName"] for e in lookup(ct)] == ["LookupEvents", "GetCallerIdentity", "GetCallerIdentity"]
 
 
 def test_lookup_validation(fresh):
@@ -194,6 +260,8 @@ def test_s3_bucket_calls_are_management_events(fresh):
     assert (rec["managementEvent"], rec["eventCategory"]) == (True, "Management")
     assert rec["resources"] == [{"accountId": MANAGEMENT, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::audited-bucket"}]
     assert rec["additionalEventData"]["SignatureVersion"] == "SigV4"
+    found = lookup(fresh.client("cloudtrail"), LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": "audited-bucket"}])
+    assert [e["EventName"] for e in found] == ["CreateBucket"]
     assert rec["additionalEventData"]["AuthenticationMethod"] == "AuthHeader"
     assert re.fullmatch(r"[0-9A-F]{16}", rec["requestID"])
     # A refused S3 call is recorded with its error.

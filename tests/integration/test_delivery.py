@@ -190,3 +190,26 @@ def test_data_events_reach_trails_that_select_them(quick):
              for _, r in delivered(s3, "AWSLogs")]
     assert ("PutObject", "other/y.txt") not in names
     assert ("GetObject", "data/x.txt") not in names
+
+
+def test_cloudtrail_own_writes_are_data_events_by_the_service(quick):
+    # The loop AWS documents: a trail that logs data events on its own bucket records
+    # CloudTrail's writes of its log files, made by the service principal.
+    ct, s3, arn = logging_trail(quick)
+    ct.put_event_selectors(TrailName="trail-1", EventSelectors=[{
+        "ReadWriteType": "WriteOnly", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::{BUCKET}/AWSLogs/"]}]}])
+    quick.client("sts").get_caller_identity()
+    recs = wait_for(lambda: [(k, r) for k, r in delivered(s3, "AWSLogs") if r["eventName"] == "PutObject"])
+    assert recs
+    keys = {k for k, _ in delivered(s3, "AWSLogs")}
+    key, rec = recs[0]
+    assert rec["requestParameters"]["key"] in keys and rec["requestParameters"]["key"] != key
+    assert rec["userIdentity"] == {"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}
+    assert (rec["sourceIPAddress"], rec["userAgent"]) == ("cloudtrail.amazonaws.com", "cloudtrail.amazonaws.com")
+    assert (rec["managementEvent"], rec["eventCategory"], rec["readOnly"]) == (False, "Data", False)
+    assert rec["recipientAccountId"] == MANAGEMENT
+    assert "errorCode" not in rec
+    # Data events stay out of event history.
+    assert [e for e in ct.get_paginator("lookup_events").paginate().build_full_result()["Events"]
+            if e["EventName"] == "PutObject"] == []

@@ -2,18 +2,14 @@
 accounts (created and invited), OUs, handshakes, trusted access, delegated administrators,
 policies, tags, pagination and AWS's errors for bad input."""
 
-import datetime
 import json
 import re
 import time
-from unittest import mock
-
-import botocore.auth
 
 import botocore.exceptions
 import pytest
 
-from conftest import MANAGEMENT
+from conftest import MANAGEMENT, shifted
 
 ORG_ROLE = "OrganizationAccountAccessRole"
 CT = "cloudtrail.amazonaws.com"
@@ -21,14 +17,6 @@ ORG_ID = re.compile(r"o-[a-z0-9]{10}")
 ROOT_ID = re.compile(r"r-[0-9a-z]{4}")
 ACCESS_DENIED = ("AccessDeniedException", "You don't have permissions to access this resource.")
 NOT_IN_USE = ("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
-
-
-def shifted(seconds):
-    """Signs requests as if the client's clock were `seconds` ahead (to follow the test clock)."""
-    real = botocore.auth.get_current_datetime
-    return mock.patch.object(
-        botocore.auth, "get_current_datetime", lambda: real() + datetime.timedelta(seconds=seconds)
-    )
 
 
 def err(exc):

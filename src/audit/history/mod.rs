@@ -513,6 +513,18 @@ impl Indexer {
     }
 }
 
+/// Forgets everything indexed, for a reset that wiped the journal up to `head`: indexing resumes
+/// after it, and a batch the consumer read before the reset is thrown away when it commits (the
+/// cursor it started from is gone).
+pub async fn forget_before(index: &Store, head: u64) -> StoreResult<()> {
+    index
+        .write(move |w: &mut dyn Writer| -> StoreResult<()> {
+            w.delete_prefix(CHUNKS, b"")?;
+            w.put(CURSOR, CURSOR_KEY, &head.to_be_bytes())
+        })
+        .await
+}
+
 /// Makes sure the index is in this code's layout; otherwise drops it, to be rebuilt.
 fn adopt(index: &Store) -> StoreResult<()> {
     index.write_blocking(|w: &mut dyn Writer| -> StoreResult<()> {
