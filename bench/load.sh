@@ -9,6 +9,8 @@ set -euo pipefail
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$bench_dir/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$bench_dir/lib.sh"
 results_dir="$bench_dir/results"
 
 duration=10
@@ -119,13 +121,7 @@ venv=${CAIRN_VENV:-.venv}
 [[ $venv = /* ]] || venv="$root/$venv"
 py_modules="import botocore"
 [ "$run_moto" = 1 ] && py_modules="$py_modules, moto, moto.server"
-py=
-for cand in "${BENCH_PYTHON:-}" python3 "$venv/bin/python"; do
-  if [ -n "$cand" ] && command -v "$cand" >/dev/null 2>&1 && "$cand" -c "$py_modules" 2>/dev/null; then
-    py=$cand
-    break
-  fi
-done
+py=$(bench_python "$py_modules")
 if [ -z "$py" ]; then
   say "installing boto3 and moto[server] into $venv"
   [ -x "$venv/bin/python" ] || python3 -m venv --system-site-packages "$venv"
@@ -139,9 +135,7 @@ IFS=, read -r -a op_list <<<"$ops"
 
 if [ "$run_cairn" = 1 ]; then
   if [ -z "$cairn_bin" ]; then
-    target_dir=${CARGO_TARGET_DIR:-target}
-    [[ $target_dir = /* ]] || target_dir="$root/$target_dir"
-    cairn_bin="$target_dir/release/cairn"
+    cairn_bin=$(release_binary)
     if [ "$build" = 1 ] || [ ! -x "$cairn_bin" ]; then
       say "building Cairn: cargo build --release"
       (cd "$root" && cargo build --release) >&2 || die "cargo build --release failed"

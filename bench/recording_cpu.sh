@@ -14,6 +14,8 @@ set -euo pipefail
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$bench_dir/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$bench_dir/lib.sh"
 
 duration=5
 rounds=5
@@ -49,18 +51,10 @@ for n in duration rounds connections; do
 done
 
 command -v wrk >/dev/null 2>&1 || die "wrk is missing: apt-get install wrk (or run bench/load.sh once)"
-py=
-for cand in "${BENCH_PYTHON:-}" python3 "$root/.venv/bin/python"; do
-  if [ -n "$cand" ] && command -v "$cand" >/dev/null 2>&1 && "$cand" -c "import botocore" 2>/dev/null; then
-    py=$cand
-    break
-  fi
-done
+py=$(bench_python "import botocore")
 [ -n "$py" ] || die "no Python with botocore: run bench/load.sh once, or set BENCH_PYTHON"
 if [ -z "$cairn_bin" ]; then
-  target_dir=${CARGO_TARGET_DIR:-target}
-  [[ $target_dir = /* ]] || target_dir="$root/$target_dir"
-  cairn_bin="$target_dir/release/cairn"
+  cairn_bin=$(release_binary)
   [ -x "$cairn_bin" ] || (cd "$root" && cargo build --release) >&2 || die "cargo build --release failed"
 fi
 
@@ -90,23 +84,18 @@ for s in norec rec; do
   pid[$s]=$p
 done
 
-# CPU time of every thread of a process, in ns (schedstat: exact, where /proc/PID/stat counts
-# whole clock ticks and misses threads that wake briefly).
-cpu_ns() {
-  local total=0 ns _ f
-  for f in /proc/"$1"/task/*/schedstat; do
-    read -r ns _ <"$f"
-    total=$((total + ns))
-  done
-  echo "$total"
-}
-# "name ns" per thread of the recording server, threads of one name summed.
+# "name ns" for every thread of a process: its CPU time from schedstat (exact, where
+# /proc/PID/stat counts whole clock ticks and misses threads that wake briefly).
 threads_ns() {
   local t ns _
   for t in /proc/"$1"/task/*; do
     read -r ns _ <"$t/schedstat"
     echo "$(cat "$t/comm") $ns"
   done
+}
+# CPU time of all of a process's threads, in ns.
+cpu_ns() {
+  threads_ns "$1" | awk '{ total += $NF } END { printf "%.0f\n", total }'
 }
 
 sign() {

@@ -790,9 +790,10 @@ impl Segments {
         let end = (oldest.released + bytes).min(oldest.len);
         // The kernel keeps a page the range ends inside: the file's last one too, unless
         // the range runs to the end of that page.
-        let through = match end >= oldest.len {
-            true => end.next_multiple_of(page_size() as u64),
-            false => end,
+        let through = if end >= oldest.len {
+            end.next_multiple_of(page_size() as u64)
+        } else {
+            end
         };
         cache::release(&oldest.file, oldest.released, through);
         oldest.released = end;

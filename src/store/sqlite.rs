@@ -132,9 +132,10 @@ impl SqliteEngine {
         // the writer can restart the WAL, and a short WAL keeps each of those checkpoints (and
         // the commit that runs it) short. Measured at 16 connections of recorded calls: 256
         // pages gave a p99 of 4.5 ms, 1,000 pages 7.5 ms, 16,384 pages 60 ms stalls.
-        let autocheckpoint = match background {
-            true => BACKGROUND_AUTOCHECKPOINT_PAGES,
-            false => AUTOCHECKPOINT_PAGES,
+        let autocheckpoint = if background {
+            BACKGROUND_AUTOCHECKPOINT_PAGES
+        } else {
+            AUTOCHECKPOINT_PAGES
         };
         conn.execute_batch(&format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; \
@@ -263,9 +264,10 @@ fn checkpoint_loop(conn: Connection, stop: Arc<AtomicBool>, background: bool) {
     if background {
         crate::background::lower_priority();
     }
-    let every = std::time::Duration::from_millis(match background {
-        true => BACKGROUND_CHECKPOINT_EVERY_MS,
-        false => CHECKPOINT_EVERY_MS,
+    let every = std::time::Duration::from_millis(if background {
+        BACKGROUND_CHECKPOINT_EVERY_MS
+    } else {
+        CHECKPOINT_EVERY_MS
     });
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(every);

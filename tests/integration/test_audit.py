@@ -228,6 +228,13 @@ def test_lookup_validation(fresh):
         fresh.client("sts").get_caller_identity()
     token = ct.lookup_events(MaxResults=1)["NextToken"]
     assert code(MaxResults=2, NextToken=token) == "InvalidNextTokenException"
+    # Each refusal is recorded with its error.
+    recs = [json.loads(e["CloudTrailEvent"]) for e in by_name(ct, "LookupEvents")]
+    refused = [r for r in recs if "errorCode" in r]
+    assert [r["errorCode"] for r in reversed(refused)] == [
+        "InvalidLookupAttributesException", "InvalidTimeRangeException", "InvalidMaxResultsException",
+        "InvalidEventCategoryException", "InvalidNextTokenException", "InvalidNextTokenException"]
+    assert refused[0]["errorMessage"] == "Invalid NextToken."
 
 
 def test_every_acknowledged_call_survives_kill_9(tmpdir_path):

@@ -150,6 +150,16 @@ def test_cli_create_trail_prints_awss_members_in_model_order(fresh):
     ]
     # The API never starts logging by itself.
     assert fresh.client("cloudtrail").get_trail_status(Name="second")["IsLogging"] is False
+    # Event history finds the trails just created, with the command of the documentation.
+    _, out, _ = fresh.cli("cloudtrail", "lookup-events", "--lookup-attributes",
+                          "AttributeKey=EventName,AttributeValue=CreateTrail")
+    events = json.loads(out)["Events"]
+    assert [e["Resources"][0] for e in events] == [
+        {"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": arn(n)} for n in ("second", "my-trail")]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    assert [r["requestParameters"]["name"] for r in records] == ["second", "my-trail"]
+    assert [r["responseElements"]["trailARN"] for r in records] == [arn("second"), arn("my-trail")]
+    assert all("errorCode" not in r and r["userAgent"].startswith("aws-cli/") for r in records)
 
 
 def test_describe_get_and_list_shapes(fresh):

@@ -107,9 +107,10 @@ fn a_large_batch_is_split_into_chunks_a_lookup_can_read_one_at_a_time() {
         let mut batch = Vec::new();
         for i in 0..(MAX_CHUNK * 5 / 2) as i64 {
             seq += 1;
-            let time = match b == 1 && i % 1000 == 0 {
-                true => 10 + i % 7,
-                false => 10 + b * 100 + i / 100,
+            let time = if b == 1 && i % 1000 == 0 {
+                10 + i % 7
+            } else {
+                10 + b * 100 + i / 100
             };
             batch.push(e(time, seq));
         }
