@@ -15,6 +15,42 @@ pub fn aws_id(prefix: &str, n: usize) -> String {
     s
 }
 
+/// An access key id (`AKIA` long-term, `ASIA` temporary) that carries its account the way
+/// AWS's do: bits 7..47 of the first six bytes of the base32-decoded tail are the account id,
+/// so tools that read the account off a key id (and GetAccessKeyInfo) find it.
+pub fn access_key_id(prefix: &str, account: &str) -> String {
+    let mut rng = rand::thread_rng();
+    let account: u64 = account.parse().unwrap_or(0) & 0xff_ffff_ffff;
+    let z: u64 = (u64::from(rng.gen::<bool>()) << 47) | (account << 7) | rng.gen_range(0..128);
+    let mut bytes = [0u8; 10];
+    bytes[..6].copy_from_slice(&z.to_be_bytes()[2..]);
+    rng.fill(&mut bytes[6..]);
+    let mut s = String::with_capacity(prefix.len() + 16);
+    s.push_str(prefix);
+    // 80 bits, 5 at a time.
+    let bits = u128::from_be_bytes({
+        let mut b = [0u8; 16];
+        b[6..].copy_from_slice(&bytes);
+        b
+    });
+    for i in (0..16).rev() {
+        s.push(BASE32[((bits >> (i * 5)) & 31) as usize] as char);
+    }
+    s
+}
+
+/// The account an access key id made by [`access_key_id`] (or by AWS) belongs to.
+pub fn key_account(key_id: &str) -> Option<String> {
+    let tail = key_id.get(4..20)?;
+    let mut bits: u128 = 0;
+    for c in tail.bytes() {
+        let v = BASE32.iter().position(|&b| b == c)? as u128;
+        bits = (bits << 5) | v;
+    }
+    let z = (bits >> 32) as u64 & 0xffff_ffff_ffff;
+    Some(format!("{:012}", (z & 0x7fff_ffff_ff80) >> 7))
+}
+
 /// A 40-character secret access key.
 pub fn secret_key() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -66,6 +102,17 @@ mod tests {
             .bytes()
             .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
         assert_eq!(super::secret_key().len(), 40);
+        let a = super::access_key_id("AKIA", "111111111111");
+        assert_eq!(a.len(), 20);
+        assert!(a.starts_with("AKIA"));
+        assert_eq!(super::key_account(&a).as_deref(), Some("111111111111"));
+        let t = super::access_key_id("ASIA", "222222222222");
+        assert_eq!(super::key_account(&t).as_deref(), Some("222222222222"));
+        // A published example: AKIASP2TPHJSQH3FJRUX belongs to 171436882533.
+        assert_eq!(
+            super::key_account("AKIASP2TPHJSQH3FJRUX").as_deref(),
+            Some("171436882533")
+        );
         let r = super::s3_request_id();
         assert_eq!(r.len(), 16);
         assert!(r

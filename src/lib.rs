@@ -1,5 +1,6 @@
 //! Cairn: an AWS-compatible audit-trail service. See docs/DESIGN.md for the rooms and the flow.
 
+pub mod access;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -133,7 +133,13 @@ async fn create_account(args: cairn::config::CreateAccountArgs) -> Result<(), St
                 )));
             }
             directory::create_account(w, &id, &name, &email, now)?;
-            directory::create_organization_role(w, &id, &management, now)
+            directory::create_organization_role(
+                w,
+                &id,
+                &management,
+                directory::ORGANIZATION_ROLE,
+                now,
+            )
         })
         .await
         .map_err(|e| e.to_string())?;

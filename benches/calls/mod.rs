@@ -22,6 +22,7 @@ pub fn ctx(user_agent: &str) -> RequestContext {
                 id: "AIDAEXAMPLEEXAMPLE01".into(),
             },
             access_key_id: "AKIAEXAMPLEEXAMPLE01".into(),
+            session: None,
         },
         region: "us-east-2".into(),
         source_ip: "127.0.0.1".parse().expect("an address"),

@@ -53,7 +53,9 @@ pub fn lookup_username(p: &Principal) -> Option<String> {
     match &p.kind {
         PrincipalKind::Root => Some("root".into()),
         PrincipalKind::User { name, .. } => Some(name.clone()),
-        PrincipalKind::AssumedRole { .. } => p.arn().rsplit('/').next().map(str::to_string),
+        PrincipalKind::AssumedRole { .. } | PrincipalKind::FederatedUser { .. } => {
+            p.arn().rsplit('/').next().map(str::to_string)
+        }
         PrincipalKind::Service { .. } | PrincipalKind::Anonymous => None,
     }
 }
@@ -61,7 +63,10 @@ pub fn lookup_username(p: &Principal) -> Option<String> {
 /// The `accessKeyId` the record `user_identity` writes for `p`, when there is one.
 pub fn lookup_access_key(p: &Principal) -> Option<&str> {
     match &p.kind {
-        PrincipalKind::Root | PrincipalKind::User { .. } | PrincipalKind::AssumedRole { .. } => {
+        PrincipalKind::Root
+        | PrincipalKind::User { .. }
+        | PrincipalKind::AssumedRole { .. }
+        | PrincipalKind::FederatedUser { .. } => {
             Some(p.access_key_id.as_str()).filter(|k| !k.is_empty())
         }
         PrincipalKind::Service { .. } | PrincipalKind::Anonymous => None,
@@ -109,13 +114,30 @@ fn user_identity(o: &mut Object, p: &Principal) {
                     i.str("userName", role_name);
                 });
                 c.object("webIdFederationData", |_| {});
-                c.object("attributes", |a| {
-                    match chrono::DateTime::from_timestamp(*issued_at, 0) {
-                        Some(t) => a.time("creationDate", t),
-                        None => a.null("creationDate"),
-                    }
-                    a.str("mfaAuthenticated", "false");
+                session_attributes(c, p, *issued_at);
+                if let Some(id) = p.session.as_ref().and_then(|s| s.source_identity.as_ref()) {
+                    c.str("sourceIdentity", id);
+                }
+            });
+        }
+        PrincipalKind::FederatedUser { user_name, .. } => {
+            o.str("type", "FederatedUser");
+            o.str("principalId", &p.user_id());
+            o.str("arn", &p.arn());
+            o.str("accountId", &p.account);
+            o.str("accessKeyId", &p.access_key_id);
+            o.object("sessionContext", |c| {
+                c.object("sessionIssuer", |i| {
+                    i.str("type", "IAMUser");
+                    i.str(
+                        "arn",
+                        &format!("arn:aws:iam::{}:user/{}", p.account, user_name),
+                    );
+                    i.str("accountId", &p.account);
+                    i.str("userName", user_name);
                 });
+                let issued = p.session.as_ref().and_then(|s| s.window).map(|w| w.0);
+                session_attributes(c, p, issued.unwrap_or_default());
             });
         }
         PrincipalKind::Service { service } => {
@@ -128,6 +150,18 @@ fn user_identity(o: &mut Object, p: &Principal) {
             o.str("accountId", "anonymous");
         }
     }
+}
+
+/// A session's `attributes`: when it was made and whether MFA was presented.
+fn session_attributes(c: &mut Object, p: &Principal, issued_at: i64) {
+    let mfa = p.session.as_ref().is_some_and(|s| s.mfa);
+    c.object("attributes", |a| {
+        match chrono::DateTime::from_timestamp(issued_at, 0) {
+            Some(t) => a.time("creationDate", t),
+            None => a.null("creationDate"),
+        }
+        a.str("mfaAuthenticated", if mfa { "true" } else { "false" });
+    });
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -288,6 +322,7 @@ mod tests {
                     id: "AIDAX".into(),
                 },
                 access_key_id: "AKIAX".into(),
+                session: None,
             },
             region: "us-east-2".into(),
             source_ip: "127.0.0.1".parse().unwrap(),

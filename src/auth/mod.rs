@@ -8,7 +8,7 @@ pub mod sealer;
 pub mod session;
 pub mod sigv4;
 
-pub use principal::{Principal, PrincipalKind};
+pub use principal::{Principal, PrincipalKind, Session};
 
 use crate::clock::Clock;
 use crate::store::Store;
@@ -73,6 +73,8 @@ pub struct Authenticator {
     /// The bootstrap admin as a principal: asked for on nearly every request, changed only by a
     /// reset.
     admin: RwLock<Option<Principal>>,
+    /// When each stored long-term key's use was last noted (epoch seconds).
+    key_uses: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// JSON and query protocols allow 5 minutes of skew, S3 15.
     skew: chrono::Duration,
     skew_s3: chrono::Duration,
@@ -99,6 +101,7 @@ impl Authenticator {
             clock,
             generation: RwLock::new(generation),
             admin: RwLock::new(None),
+            key_uses: Default::default(),
             skew: chrono::Duration::minutes(5),
             skew_s3: chrono::Duration::minutes(15),
         }
@@ -122,6 +125,25 @@ impl Authenticator {
             *self.generation.write().expect("generation lock") = g;
         }
         *self.admin.write().expect("admin lock") = None;
+        self.key_uses.lock().expect("key uses").clear();
+    }
+
+    /// Whether a request signed by `p` should note its key's use now: stored long-term keys
+    /// (not the configured bootstrap key, not session keys), once a minute each.
+    pub fn key_use_due(&self, p: &Principal, now_epoch: i64) -> bool {
+        let id = &p.access_key_id;
+        if p.session.is_some() || !id.starts_with("AKIA") || *id == self.bootstrap.access_key_id {
+            return false;
+        }
+        let mut uses = self.key_uses.lock().expect("key uses");
+        if uses.get(id).is_some_and(|t| now_epoch - t < 60) {
+            return false;
+        }
+        if uses.len() > 65_536 {
+            uses.clear();
+        }
+        uses.insert(id.clone(), now_epoch);
+        true
     }
 
     fn bootstrap_principal(&self) -> Result<Principal, Refusal> {
@@ -142,6 +164,7 @@ impl Authenticator {
                 id: user.id,
             },
             access_key_id: b.access_key_id.clone(),
+            session: None,
         };
         *self.admin.write().expect("admin lock") = Some(p.clone());
         Ok(p)
@@ -164,6 +187,7 @@ impl Authenticator {
                             account: String::new(),
                             kind: PrincipalKind::Anonymous,
                             access_key_id: String::new(),
+                            session: None,
                         },
                         scope: None,
                         auth_type: AuthType::None,

@@ -19,11 +19,50 @@ pub enum PrincipalKind {
         issued_at: i64,
         expires_at: i64,
     },
+    /// A federated user session (GetFederationToken), on behalf of an IAM user.
+    FederatedUser {
+        name: String,
+        /// The IAM user whose keys asked for the session; its policies bound the session.
+        user_name: String,
+        expires_at: i64,
+    },
     /// An AWS service acting on its own behalf (CloudTrail delivering logs).
     Service {
         service: String,
     },
     Anonymous,
+}
+
+/// What a session's credentials carry beyond who it is: the session policies that narrow it,
+/// its tags, its source identity, and whether MFA was presented when it was made.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The inline session policy (AssumeRole's or GetFederationToken's `Policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Managed policies passed as session policies (`PolicyArns`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_arns: Vec<String>,
+    /// Session tags (`aws:PrincipalTag/*`), in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    /// Keys of the tags that pass on to sessions assumed from this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitive_tag_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    #[serde(default)]
+    pub mfa: bool,
+    /// For GetSessionToken / GetFederationToken sessions: epoch seconds of issue and expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<(i64, i64)>,
+}
+
+impl Session {
+    /// Whether session policies narrow what the session may do.
+    pub fn has_policies(&self) -> bool {
+        self.policy.is_some() || !self.policy_arns.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +72,9 @@ pub struct Principal {
     pub kind: PrincipalKind,
     /// The access key that signed the request (empty when none did).
     pub access_key_id: String,
+    /// For temporary credentials: what the session carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Box<Session>>,
 }
 
 impl Principal {
@@ -51,6 +93,9 @@ impl Principal {
                 "arn:aws:sts::{}:assumed-role/{}/{}",
                 self.account, role_name, session_name
             ),
+            PrincipalKind::FederatedUser { name, .. } => {
+                format!("arn:aws:sts::{}:federated-user/{}", self.account, name)
+            }
             PrincipalKind::Service { service } => service.clone(),
             PrincipalKind::Anonymous => "anonymous".into(),
         }
@@ -66,6 +111,7 @@ impl Principal {
                 session_name,
                 ..
             } => format!("{role_id}:{session_name}"),
+            PrincipalKind::FederatedUser { name, .. } => format!("{}:{name}", self.account),
             PrincipalKind::Service { service } => service.clone(),
             PrincipalKind::Anonymous => "anonymous".into(),
         }
@@ -93,6 +139,7 @@ impl Principal {
                 service: name.to_string(),
             },
             access_key_id: String::new(),
+            session: None,
         }
     }
 
@@ -115,6 +162,7 @@ mod tests {
                 id: "AIDAEXAMPLE".into(),
             },
             access_key_id: "AKIA".into(),
+            session: None,
         };
         assert_eq!(user.arn(), "arn:aws:iam::111111111111:user/admin");
         assert_eq!(user.user_id(), "AIDAEXAMPLE");
@@ -129,6 +177,7 @@ mod tests {
                 expires_at: 1,
             },
             access_key_id: "ASIA".into(),
+            session: None,
         };
         assert_eq!(role.arn(), "arn:aws:sts::222222222222:assumed-role/R/s");
         assert_eq!(

@@ -12,26 +12,12 @@ struct Claims {
     k: String,
     /// Secret access key of the session.
     s: String,
-    a: String,
-    rn: String,
-    rp: String,
-    ri: String,
-    sn: String,
-    iat: i64,
+    /// Who the session is, with what it carries (session policies, tags).
+    p: Principal,
+    /// Epoch seconds of expiry.
     exp: i64,
     /// The store generation at issue time; a reset invalidates older tokens.
     g: String,
-}
-
-pub struct RoleSession<'a> {
-    pub account: &'a str,
-    pub role_name: &'a str,
-    pub role_path: &'a str,
-    pub role_id: &'a str,
-    pub session_name: &'a str,
-    pub issued_at: i64,
-    pub expires_at: i64,
-    pub generation: &'a str,
 }
 
 pub struct TemporaryCredentials {
@@ -44,43 +30,56 @@ pub struct TemporaryCredentials {
 /// A token starts with this, like AWS's do with theirs, so it is recognisable in logs.
 const TOKEN_PREFIX: &str = "FwoGZXIvYXdzE";
 
-pub fn issue(sealer: &Sealer, s: &RoleSession) -> TemporaryCredentials {
+/// Issues credentials for `principal` (its access key id is replaced by the new one) that
+/// expire at `expires_at` (epoch seconds).
+pub fn issue(
+    sealer: &Sealer,
+    mut principal: Principal,
+    expires_at: i64,
+    generation: &str,
+) -> TemporaryCredentials {
+    principal.access_key_id = ids::access_key_id("ASIA", &principal.account);
     let claims = Claims {
-        k: ids::aws_id("ASIA", 16),
+        k: principal.access_key_id.clone(),
         s: ids::secret_key(),
-        a: s.account.into(),
-        rn: s.role_name.into(),
-        rp: s.role_path.into(),
-        ri: s.role_id.into(),
-        sn: s.session_name.into(),
-        iat: s.issued_at,
-        exp: s.expires_at,
-        g: s.generation.into(),
+        p: principal,
+        exp: expires_at,
+        g: generation.into(),
     };
     let token = format!(
         "{TOKEN_PREFIX}{}",
         sealer.seal(&serde_json::to_vec(&claims).expect("claims serialize"))
     );
     TemporaryCredentials {
-        principal: principal(&claims),
         access_key_id: claims.k,
         secret_access_key: claims.s,
         session_token: token,
+        principal: claims.p,
     }
 }
 
-fn principal(c: &Claims) -> Principal {
+/// The principal of a role session.
+pub fn role_principal(
+    account: &str,
+    role_name: &str,
+    role_path: &str,
+    role_id: &str,
+    session_name: &str,
+    issued_at: i64,
+    expires_at: i64,
+) -> Principal {
     Principal {
-        account: c.a.clone(),
+        account: account.into(),
         kind: PrincipalKind::AssumedRole {
-            role_name: c.rn.clone(),
-            role_path: c.rp.clone(),
-            role_id: c.ri.clone(),
-            session_name: c.sn.clone(),
-            issued_at: c.iat,
-            expires_at: c.exp,
+            role_name: role_name.into(),
+            role_path: role_path.into(),
+            role_id: role_id.into(),
+            session_name: session_name.into(),
+            issued_at,
+            expires_at,
         },
-        access_key_id: c.k.clone(),
+        access_key_id: String::new(),
+        session: None,
     }
 }
 
@@ -110,32 +109,28 @@ pub fn open(
     if now_epoch >= claims.exp {
         return Err(SessionError::Expired);
     }
-    let p = principal(&claims);
-    Ok((claims.s, p))
+    Ok((claims.s, claims.p))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn session(exp: i64) -> RoleSession<'static> {
-        RoleSession {
-            account: "222222222222",
-            role_name: "OrganizationAccountAccessRole",
-            role_path: "/",
-            role_id: "AROAEXAMPLE",
-            session_name: "x",
-            issued_at: 100,
-            expires_at: exp,
-            generation: "g1",
-        }
-    }
-
     #[test]
     fn issue_and_open() {
         let sealer = Sealer::from_key([1; 32]);
-        let c = issue(&sealer, &session(1000));
+        let p = role_principal(
+            "222222222222",
+            "OrganizationAccountAccessRole",
+            "/",
+            "AROAEXAMPLE",
+            "x",
+            100,
+            1000,
+        );
+        let c = issue(&sealer, p, 1000, "g1");
         assert!(c.access_key_id.starts_with("ASIA"));
+        assert_eq!(c.principal.access_key_id, c.access_key_id);
         let (secret, p) = open(&sealer, &c.access_key_id, &c.session_token, 999, "g1").unwrap();
         assert_eq!(secret, c.secret_access_key);
         assert_eq!(

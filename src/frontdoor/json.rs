@@ -84,6 +84,7 @@ where
     .await?;
     served.account = authenticated.principal.account.clone();
     let ctx = context(app, parts, &authenticated, &served.request_id, peer);
+    super::note_key_use(app, &authenticated, service_name(service)).await;
     let known = match service {
         JsonService::CloudTrail => catalog::CLOUDTRAIL.contains(&op.as_str()),
         JsonService::Organizations => catalog::ORGANIZATIONS.contains(&op.as_str()),

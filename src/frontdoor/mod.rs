@@ -120,6 +120,33 @@ where
     Ok((bytes, authenticated))
 }
 
+/// Notes when a long-term key was last used (GetAccessKeyLastUsed, the credential report), at
+/// most once a minute per key: a commit, but rarely one.
+pub(crate) async fn note_key_use(app: &App, auth: &Authenticated, service: &str) {
+    let p = &auth.principal;
+    let now = app.clock.now();
+    if !app.auth.key_use_due(p, now.timestamp()) {
+        return;
+    }
+    let used = crate::auth::directory::LastUsed {
+        at: now.timestamp_millis(),
+        service: service.to_string(),
+        region: auth
+            .scope
+            .as_ref()
+            .map(|s| s.region.clone())
+            .unwrap_or_else(|| "us-east-1".into()),
+    };
+    let id = p.access_key_id.clone();
+    if let Err(e) = app
+        .store
+        .write(move |w| crate::auth::directory::note_key_use(w, &id, used))
+        .await
+    {
+        tracing::warn!(error = %e, "could not note an access key's use");
+    }
+}
+
 /// The context a service sees: who, where from, which region.
 pub fn context(
     app: &App,

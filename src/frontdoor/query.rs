@@ -1,4 +1,5 @@
-//! The query protocol (STS): form-encoded `Action=...` in, XML out.
+//! The query protocol (STS and IAM): form-encoded `Action=...` in, XML out. The credential
+//! scope says which service; unsigned requests (STS's federation calls) are STS's.
 
 use super::body::{full, ResponseBody};
 use super::{context, read_and_authenticate, refusal, Served};
@@ -6,7 +7,7 @@ use crate::app::App;
 use crate::audit::{self, record, CallInfo};
 use crate::error::AwsError;
 use crate::ids;
-use crate::services::{sts, QueryParams};
+use crate::services::{iam, sts, QueryParams};
 use bytes::Bytes;
 use http::request::Parts;
 use http::Response;
@@ -15,7 +16,36 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+/// The services that speak the query protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryService {
+    Sts,
+    Iam,
+}
+
+impl QueryService {
+    /// From the credential scope's service; anything but `iam` is STS's.
+    pub fn of(scope_service: Option<&str>) -> Self {
+        match scope_service {
+            Some("iam") => QueryService::Iam,
+            _ => QueryService::Sts,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            QueryService::Sts => "sts",
+            QueryService::Iam => "iam",
+        }
+    }
+
+    fn namespace(self) -> &'static str {
+        match self {
+            QueryService::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+            QueryService::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
+        }
+    }
+}
 
 pub async fn serve<B>(app: &Arc<App>, parts: Parts, body: B, peer: SocketAddr) -> Served
 where
@@ -23,11 +53,12 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let request_id = ids::uuid_request_id();
-    let mut served = Served::new(&request_id, "sts", "");
-    let result = handle(app, &parts, body, peer, &mut served).await;
+    let service = QueryService::of(super::route::scope_service(&parts).as_deref());
+    let mut served = Served::new(&request_id, service.name(), "");
+    let result = handle(app, &parts, body, peer, service, &mut served).await;
     served.response = Some(match result {
-        Ok(value) => success(&served.operation, &value, &request_id),
-        Err(e) => error(&e, &request_id),
+        Ok(value) => success(service, &served.operation, &value, &request_id),
+        Err(e) => error_in(service, &e, &request_id),
     });
     served
 }
@@ -37,6 +68,7 @@ async fn handle<B>(
     parts: &Parts,
     body: B,
     peer: SocketAddr,
+    service: QueryService,
     served: &mut Served,
 ) -> Result<Value, AwsError>
 where
@@ -60,16 +92,34 @@ where
         .to_string();
     served.operation = action.clone();
     let ctx = context(app, parts, &authenticated, &served.request_id, peer);
-    if !sts::known(&action) {
-        return Err(sts::unknown_action(&action));
+    super::note_key_use(app, &authenticated, service.name()).await;
+    let (known, version) = match service {
+        QueryService::Sts => (sts::known(&action), "2011-06-15"),
+        QueryService::Iam => (iam::known(&action), "2010-05-08"),
+    };
+    if !known {
+        return Err(AwsError::client(
+            "InvalidAction",
+            format!("Could not find operation {action} for version {version}"),
+        ));
     }
     let info = CallInfo {
-        event_source: "sts.amazonaws.com",
+        event_source: match service {
+            QueryService::Sts => "sts.amazonaws.com",
+            QueryService::Iam => "iam.amazonaws.com",
+        },
         event_name: action.clone(),
-        region: ctx.region.clone(),
+        // IAM is a global service: its events are recorded in us-east-1.
+        region: match service {
+            QueryService::Sts => ctx.region.clone(),
+            QueryService::Iam => "us-east-1".into(),
+        },
         read_only: audit::is_read_only(&action),
         management: true,
-        request_parameters: sts::request_parameters(&params),
+        request_parameters: match service {
+            QueryService::Sts => sts::request_parameters(&params),
+            QueryService::Iam => iam::request_parameters(&params),
+        },
         resources: Vec::new(),
         recipient_account: ctx.principal.account.clone(),
         shared_with: None,
@@ -81,8 +131,13 @@ where
         app,
         ctx.clone(),
         info,
-        move |w| sts::call(&app2, w, &ctx, &action, &params),
-        |out: &Value| Some(record::lower_camel(out)),
+        move |w| match service {
+            QueryService::Sts => sts::call(&app2, w, &ctx, &action, &params),
+            QueryService::Iam => iam::call(&app2, w, &ctx, &action, &params),
+        },
+        |out: &Value| {
+            Some(record::lower_camel(out)).filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+        },
     )
     .await
 }
@@ -131,9 +186,19 @@ fn decode_form(input: &[u8]) -> Result<Vec<(String, String)>, AwsError> {
         .collect()
 }
 
-/// JSON output → the query protocol's XML: objects become elements in order, arrays `<member>`s.
+/// JSON output → the query protocol's XML: objects become elements in order, arrays `<member>`s,
+/// and a map (an object `{"$entries": [[key, value], ...]}`) `<entry><key/><value/></entry>`s.
 fn write_xml(out: &mut String, value: &Value) {
     match value {
+        Value::Object(m) if m.len() == 1 && m.contains_key("$entries") => {
+            for e in m["$entries"].as_array().into_iter().flatten() {
+                out.push_str("<entry><key>");
+                write_xml(out, &e[0]);
+                out.push_str("</key><value>");
+                write_xml(out, &e[1]);
+                out.push_str("</value></entry>");
+            }
+        }
         Value::Object(m) => {
             for (k, v) in m {
                 if v.is_null() {
@@ -162,23 +227,40 @@ fn write_xml(out: &mut String, value: &Value) {
     }
 }
 
-fn success(action: &str, value: &Value, request_id: &str) -> Response<ResponseBody> {
-    let mut body = format!("<{action}Response xmlns=\"{NAMESPACE}\">\n  <{action}Result>");
-    write_xml(&mut body, value);
+fn success(
+    service: QueryService,
+    action: &str,
+    value: &Value,
+    request_id: &str,
+) -> Response<ResponseBody> {
+    let ns = service.namespace();
+    let mut body = format!("<{action}Response xmlns=\"{ns}\">\n");
+    // An operation with no output shape has no Result element.
+    if !value.is_null() {
+        body.push_str(&format!("  <{action}Result>"));
+        write_xml(&mut body, value);
+        body.push_str(&format!("</{action}Result>\n"));
+    }
     body.push_str(&format!(
-        "</{action}Result>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
+        "  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
     ));
     render(200, request_id, body)
 }
 
+/// An STS error (refusals before the service is known are worded as STS's).
 pub fn error(e: &AwsError, request_id: &str) -> Response<ResponseBody> {
+    error_in(QueryService::Sts, e, request_id)
+}
+
+pub fn error_in(service: QueryService, e: &AwsError, request_id: &str) -> Response<ResponseBody> {
+    let ns = service.namespace();
     let kind = if e.status >= 500 {
         "Receiver"
     } else {
         "Sender"
     };
     let body = format!(
-        "<ErrorResponse xmlns=\"{NAMESPACE}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+        "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
         escape(e.code.as_ref()),
         escape(e.message.as_str())
     );

@@ -14,7 +14,7 @@ pub enum JsonService {
 pub enum Route {
     /// awsJson1.1 with the operation from `X-Amz-Target` (None when the header is missing).
     Json(JsonService, Option<String>),
-    /// The query protocol (STS); the action is read from the query string or the form body.
+    /// The query protocol (STS, IAM); the action is read from the query string or the form body.
     Query,
     /// S3's REST-XML.
     RestXml,
@@ -61,7 +61,7 @@ pub fn classify(parts: &Parts) -> Route {
     }
     // The credential scope is authoritative for signed requests.
     match scope_service(parts).as_deref() {
-        Some("sts") => return Route::Query,
+        Some("sts") | Some("iam") => return Route::Query,
         Some("organizations") => return Route::Json(JsonService::Organizations, None),
         Some("cloudtrail") => return Route::Json(JsonService::CloudTrail, None),
         Some("s3") => return Route::RestXml,

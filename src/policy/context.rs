@@ -82,7 +82,7 @@ impl<'a> Env<'a> {
 
 fn derived(key: &str, caller: &Caller) -> Option<String> {
     use PrincipalType::*;
-    let signed = matches!(caller.kind, Root | User | AssumedRole);
+    let signed = matches!(caller.kind, Root | User | AssumedRole | FederatedUser);
     match key {
         "aws:principalaccount" if signed => caller.account.clone(),
         "aws:principalarn" => caller.principal_arn(),
@@ -95,20 +95,21 @@ fn derived(key: &str, caller: &Caller) -> Option<String> {
         }),
         "aws:userid" => match caller.kind {
             Root => caller.user_id.clone().or_else(|| caller.account.clone()),
-            User | AssumedRole => caller.user_id.clone(),
+            User | AssumedRole | FederatedUser => caller.user_id.clone(),
             Service | Anonymous => None,
         },
         "aws:principaltype" => match caller.kind {
             Root => Some("Account".to_string()),
             User => Some("User".to_string()),
             AssumedRole => Some("AssumedRole".to_string()),
+            FederatedUser => Some("FederatedUser".to_string()),
             Anonymous => Some("Anonymous".to_string()),
             Service => None,
         },
         "aws:principalservicename" => caller.service.clone(),
         "aws:principalisawsservice" => match caller.kind {
             Service => Some("true".to_string()),
-            Root | User | AssumedRole => Some("false".to_string()),
+            Root | User | AssumedRole | FederatedUser => Some("false".to_string()),
             Anonymous => None,
         },
         _ => None,

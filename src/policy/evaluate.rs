@@ -4,7 +4,10 @@ use super::context::Env;
 use super::document::{Statement, StatementEffect};
 use super::matching::{glob, glob_ci};
 use super::principal::Strength;
-use super::{Authorization, Decision, Effect, Policy, PolicyKind, PrincipalType, Request};
+use super::{
+    Authorization, Decision, Effect, Outcome, Policy, PolicyKind, PolicyType, PrincipalType,
+    Request,
+};
 
 /// What one policy says, keeping the principal strength that [`Effect`] flattens to a bool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,59 +83,89 @@ pub fn evaluate(policy: &Policy, req: &Request) -> Effect {
     }
 }
 
-/// Combines every policy that bears on the request (spec §6.4 steps 3-6).
+/// Combines every policy that bears on the request (spec §6.4; the IAM User Guide's "Policy
+/// evaluation logic"), and says which kind of policy refused it.
 ///
-/// - Any matching Deny in any policy → `ExplicitDeny`.
+/// - Any matching Deny in any policy → explicit deny, named by the first kind that denies in
+///   the order SCP, RCP, resource-based, identity-based, permissions boundary, session.
+/// - Every level of the organization's SCPs (root, each OU, the account) must allow, as must
+///   every level of its RCPs, when they apply.
 /// - Identity allow: the root user has it implicitly (AWS never limits root with IAM policies;
 ///   only a resource policy can keep it out of another account's resources); users and
-///   sessions need an Allow in their own policies, intersected with the session policies when
-///   given; services and anonymous callers have none.
-/// - Same account (or no owner): identity allow OR a direct resource grant.
+///   sessions need an Allow in their own policies, within their permissions boundary and their
+///   session policies; services and anonymous callers have none.
+/// - Same account (or no owner): identity allow OR a direct resource grant. A grant naming the
+///   user or the session itself escapes the boundary and session policies; one naming the role
+///   does not.
 /// - Cross-account: identity allow AND a resource grant (direct or via the account principal).
 /// - Service / anonymous: a direct resource grant only.
 /// - A trust policy must always allow; identity allow is needed on top when the caller is from
 ///   another account or the trust names only the caller's account (spec §7.3).
-pub fn authorize(auth: &Authorization, req: &Request) -> Decision {
-    let identity: Vec<Verdict> = auth
-        .identity_policies
-        .iter()
-        .map(|p| verdict(p, req))
-        .collect();
-    let session: Option<Vec<Verdict>> = auth
-        .session_policies
-        .map(|ps| ps.iter().map(|p| verdict(p, req)).collect());
+pub fn authorize_explained(auth: &Authorization, req: &Request) -> Outcome {
+    let verdicts =
+        |ps: &[&Policy]| -> Vec<Verdict> { ps.iter().map(|p| verdict(p, req)).collect() };
+    let identity = verdicts(auth.identity_policies);
+    let session: Option<Vec<Verdict>> = auth.session_policies.map(verdicts);
+    let boundary = auth.boundary.map(|p| verdict(p, req));
     let resource = auth.resource_policy.map(|p| verdict(p, req));
+    let scps: Vec<Vec<Verdict>> = auth.scps.iter().map(|l| verdicts(l)).collect();
+    let rcps: Vec<Vec<Verdict>> = auth.rcps.iter().map(|l| verdicts(l)).collect();
 
-    let any_deny = identity.iter().any(|v| v.deny)
-        || session.iter().flatten().any(|v| v.deny)
-        || resource.is_some_and(|v| v.deny);
-    if any_deny {
-        return Decision::ExplicitDeny;
+    let denies = |vs: &[Verdict]| vs.iter().any(|v| v.deny);
+    let explicit = [
+        (scps.iter().any(|l| denies(l)), PolicyType::Scp),
+        (rcps.iter().any(|l| denies(l)), PolicyType::Rcp),
+        (resource.is_some_and(|v| v.deny), PolicyType::Resource),
+        (denies(&identity), PolicyType::Identity),
+        (boundary.is_some_and(|v| v.deny), PolicyType::Boundary),
+        (session.as_deref().is_some_and(denies), PolicyType::Session),
+    ];
+    if let Some((_, by)) = explicit.iter().find(|(hit, _)| *hit) {
+        return Outcome::denied(true, *by);
+    }
+    let allows = |vs: &[Verdict]| vs.iter().any(|v| v.allow.is_some());
+    if !scps.iter().all(|l| allows(l)) {
+        return Outcome::denied(false, PolicyType::Scp);
+    }
+    if !rcps.iter().all(|l| allows(l)) {
+        return Outcome::denied(false, PolicyType::Rcp);
     }
 
     let caller = req.caller;
-    let session_allows = session
-        .as_ref()
-        .is_none_or(|vs| vs.iter().any(|v| v.allow.is_some()));
-    let identity_allow = session_allows
-        && match caller.kind {
-            PrincipalType::Root => true,
-            PrincipalType::User | PrincipalType::AssumedRole => {
-                identity.iter().any(|v| v.allow.is_some())
-            }
-            PrincipalType::Service | PrincipalType::Anonymous => false,
-        };
+    let session_allows = session.as_deref().is_none_or(allows);
+    let boundary_allows = boundary.is_none_or(|v| v.allow.is_some());
+    let own_allow = match caller.kind {
+        PrincipalType::Root => true,
+        PrincipalType::User | PrincipalType::AssumedRole | PrincipalType::FederatedUser => {
+            allows(&identity)
+        }
+        PrincipalType::Service | PrincipalType::Anonymous => false,
+    };
+    let identity_allow = own_allow && boundary_allows && session_allows;
+    // Why the caller's own side does not allow, in the order AWS reports it.
+    let own_refusal = || {
+        if !own_allow {
+            PolicyType::Identity
+        } else if !boundary_allows {
+            PolicyType::Boundary
+        } else {
+            PolicyType::Session
+        }
+    };
 
-    // A resource policy that names the session ARN itself is applied after the session policy
-    // and so escapes it; one that names the role or the account is limited by it.
-    let resource_grant = resource.and_then(|v| v.allow).filter(|s| {
-        *s == Strength::Exact || caller.kind != PrincipalType::AssumedRole || session_allows
-    });
+    // A resource policy that names the user or the session itself is applied after the
+    // boundary and the session policy and so escapes them; one that names the role or the
+    // account is limited by them.
+    let resource_grant = resource
+        .and_then(|v| v.allow)
+        .filter(|s| *s == Strength::Exact || (boundary_allows && session_allows));
     let direct_grant = resource_grant.is_some_and(|s| s >= Strength::Role);
 
-    let allowed = match caller.kind {
-        PrincipalType::Service | PrincipalType::Anonymous => direct_grant,
-        PrincipalType::Root | PrincipalType::User | PrincipalType::AssumedRole => {
+    let refusal = match caller.kind {
+        PrincipalType::Service | PrincipalType::Anonymous => {
+            (!direct_grant).then_some(PolicyType::Resource)
+        }
+        _ => {
             let same_account = match auth.resource_owner {
                 None => true,
                 Some(owner) => caller.account.as_deref() == Some(owner),
@@ -141,17 +174,29 @@ pub fn authorize(auth: &Authorization, req: &Request) -> Decision {
                 .resource_policy
                 .is_some_and(|p| *p.kind() == PolicyKind::Trust);
             if is_trust {
-                resource_grant.is_some() && ((same_account && direct_grant) || identity_allow)
+                if resource_grant.is_none() {
+                    Some(PolicyType::Resource)
+                } else if (same_account && direct_grant) || identity_allow {
+                    None
+                } else {
+                    Some(own_refusal())
+                }
             } else if same_account {
-                identity_allow || direct_grant
+                (!(identity_allow || direct_grant)).then(own_refusal)
+            } else if !identity_allow {
+                Some(own_refusal())
             } else {
-                identity_allow && resource_grant.is_some()
+                resource_grant.is_none().then_some(PolicyType::Resource)
             }
         }
     };
-    if allowed {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
+    match refusal {
+        None => Outcome::allowed(),
+        Some(by) => Outcome::denied(false, by),
     }
+}
+
+/// [`authorize_explained`], without the reason.
+pub fn authorize(auth: &Authorization, req: &Request) -> Decision {
+    authorize_explained(auth, req).decision
 }

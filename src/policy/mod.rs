@@ -26,7 +26,7 @@ mod tests;
 use std::fmt;
 
 pub use self::context::Context;
-pub use self::evaluate::{authorize, evaluate};
+pub use self::evaluate::{authorize, authorize_explained, evaluate};
 
 /// Largest bucket policy S3 accepts, in bytes.
 pub const BUCKET_POLICY_MAX_BYTES: usize = 20 * 1024;
@@ -150,6 +150,8 @@ pub enum PrincipalType {
     User,
     /// A role session obtained with AssumeRole.
     AssumedRole,
+    /// A federated user session (GetFederationToken).
+    FederatedUser,
     /// An AWS service acting on its own behalf (CloudTrail delivering logs).
     Service,
     /// An unsigned request.
@@ -258,6 +260,7 @@ impl Caller {
             }),
             PrincipalType::User => self.arn.clone(),
             PrincipalType::AssumedRole => self.role_arn.clone(),
+            PrincipalType::FederatedUser => self.arn.clone(),
             PrincipalType::Service | PrincipalType::Anonymous => None,
         }
     }
@@ -308,6 +311,81 @@ impl Decision {
     }
 }
 
+/// A kind of policy, as AWS names it in an access-denied message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyType {
+    Identity,
+    Resource,
+    Boundary,
+    Session,
+    Scp,
+    Rcp,
+}
+
+impl PolicyType {
+    /// The words AWS's messages use: "... because no {words} allows ..." and "... with an
+    /// explicit deny in a {words}" (with "an" before "identity-based policy").
+    pub fn words(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity-based policy",
+            PolicyType::Resource => "resource-based policy",
+            PolicyType::Boundary => "permissions boundary",
+            PolicyType::Session => "session policy",
+            PolicyType::Scp => "service control policy",
+            PolicyType::Rcp => "resource control policy",
+        }
+    }
+}
+
+/// A decision with the reason for a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub decision: Decision,
+    /// For a refusal: which kind of policy refused, and whether by an explicit deny.
+    pub refused_by: Option<(PolicyType, bool)>,
+}
+
+impl Outcome {
+    pub fn allowed() -> Outcome {
+        Outcome {
+            decision: Decision::Allow,
+            refused_by: None,
+        }
+    }
+
+    pub fn denied(explicit: bool, by: PolicyType) -> Outcome {
+        Outcome {
+            decision: if explicit {
+                Decision::ExplicitDeny
+            } else {
+                Decision::ImplicitDeny
+            },
+            refused_by: Some((by, explicit)),
+        }
+    }
+
+    pub fn is_allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+
+    /// The reason clause of AWS's message: "because no identity-based policy allows the
+    /// s3:GetObject action" or "with an explicit deny in a service control policy".
+    pub fn reason(&self, action: &str) -> String {
+        match self.refused_by {
+            None => String::new(),
+            Some((by, true)) => {
+                let article = if by == PolicyType::Identity {
+                    "an"
+                } else {
+                    "a"
+                };
+                format!("with an explicit deny in {article} {}", by.words())
+            }
+            Some((by, false)) => format!("because no {} allows the {action} action", by.words()),
+        }
+    }
+}
+
 /// The policies that bear on one request.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Authorization<'a> {
@@ -316,6 +394,13 @@ pub struct Authorization<'a> {
     /// AssumeRole session policies (they intersect with the identity policies); None if none
     /// were given when the session was created.
     pub session_policies: Option<&'a [&'a Policy]>,
+    /// The user's or role's permissions boundary.
+    pub boundary: Option<&'a Policy>,
+    /// The service control policies on the path from the organization's root to the caller's
+    /// account, one list per level; empty when SCPs do not apply to the caller.
+    pub scps: &'a [Vec<&'a Policy>],
+    /// The resource control policies on the path to the resource's account, likewise.
+    pub rcps: &'a [Vec<&'a Policy>],
     /// The bucket policy or the role trust policy.
     pub resource_policy: Option<&'a Policy>,
     /// Account that owns the resource; None for account-less resources such as `*` in

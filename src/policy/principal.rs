@@ -192,9 +192,12 @@ fn strength(entry: &Entry, caller: &Caller) -> Option<Strength> {
         Entry::Everyone => Some(Strength::Exact),
         Entry::Account(a) if is(&caller.account, a) => match caller.kind {
             Root => Some(Strength::Exact),
-            User | AssumedRole => Some(Strength::Account),
+            User | AssumedRole | FederatedUser => Some(Strength::Account),
             Service | Anonymous => None,
         },
+        Entry::FederatedUser(arn) if caller.kind == FederatedUser && is(&caller.arn, arn) => {
+            Some(Strength::Exact)
+        }
         Entry::User(arn) if caller.kind == User && is(&caller.arn, arn) => Some(Strength::Exact),
         Entry::Role(arn) if caller.kind == AssumedRole && is(&caller.role_arn, arn) => {
             Some(Strength::Role)
@@ -232,7 +235,10 @@ fn facets(caller: &Caller) -> Vec<Facet<'_>> {
             ));
         }
         PrincipalType::Anonymous => out.push(Facet::Anonymous),
-        PrincipalType::Root | PrincipalType::User | PrincipalType::AssumedRole => {
+        PrincipalType::Root
+        | PrincipalType::User
+        | PrincipalType::AssumedRole
+        | PrincipalType::FederatedUser => {
             if caller.kind != PrincipalType::Root {
                 if let Some(arn) = &caller.arn {
                     out.push(Facet::Arn(arn));

@@ -2633,6 +2633,7 @@ fn decide(
             session_policies,
             resource_policy,
             resource_owner: owner,
+            ..Authorization::default()
         },
         &Request {
             caller,
@@ -3036,6 +3037,7 @@ fn assume(
             session_policies: None,
             resource_policy: Some(trust),
             resource_owner: Some(owner),
+            ..Authorization::default()
         },
         &Request {
             caller,
@@ -3214,6 +3216,7 @@ fn trust_policies() {
             session_policies: None,
             resource_policy: Some(&trust_mgmt),
             resource_owner: Some(MEMBER),
+            ..Authorization::default()
         },
         &Request {
             caller: &mgmt_admin,
@@ -3291,6 +3294,7 @@ fn delivery(policy: &Policy, action: &str, key: Option<&str>, context: &Context)
             session_policies: None,
             resource_policy: Some(policy),
             resource_owner: Some(MGMT),
+            ..Authorization::default()
         },
         &Request {
             caller: &cloudtrail(),

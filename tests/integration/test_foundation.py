@@ -172,7 +172,7 @@ def test_unknown_operations_get_protocol_errors(fresh):
     assert err(e) == ("InvalidAction", 400, "Could not find operation NoSuchAction for version 2011-06-15")
     # Real operations Cairn does not serve yet say so, never a fake success.
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        fresh.client("sts").get_session_token()
+        fresh.client("sts").get_web_identity_token(Audience=["x"], SigningAlgorithm="RS256")
     assert err(e)[:2] == ("NotImplemented", 501)
 
 

@@ -122,7 +122,8 @@ def test_roots_and_the_management_account(fresh):
         "Id": root["Id"],
         "Arn": f"arn:aws:organizations::{MANAGEMENT}:root/{o['Id']}/{root['Id']}",
         "Name": "Root",
-        "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
+        # A new organization's root has no policy type enabled (SCPs need EnablePolicyType).
+        "PolicyTypes": [],
     }
     [acct] = orgs(fresh).list_accounts()["Accounts"]
     assert list(acct) == ["Id", "Arn", "Email", "Name", "Status", "State", "Paths", "JoinedMethod", "JoinedTimestamp"]
@@ -710,6 +711,11 @@ def test_service_control_policies(fresh):
         "Type": "SERVICE_CONTROL_POLICY",
         "AwsManaged": True,
     }
+    # Until SCPs are enabled nothing is attached; enabling attaches FullAWSAccess everywhere, and
+    # an account created afterwards gets it too.
+    assert org.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")["Policies"] == []
+    enabled = org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")["Root"]
+    assert enabled["PolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
     assert org.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")["Policies"] == [full]
     a = create_account(fresh, "A")
     assert org.list_policies_for_target(TargetId=a, Filter="SERVICE_CONTROL_POLICY")["Policies"] == [full]

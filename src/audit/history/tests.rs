@@ -378,6 +378,7 @@ fn index_keys_in_the_meta_match_the_record() {
                 account: "111111111111".into(),
                 kind,
                 access_key_id: "AKIAX".into(),
+                session: None,
             },
             region: "eu-west-1".into(),
             source_ip: "127.0.0.1".parse().unwrap(),

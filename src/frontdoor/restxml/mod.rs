@@ -162,6 +162,7 @@ async fn handle(
         })
         .map_err(refusal::s3)?;
     served.account = authenticated.principal.account.clone();
+    super::note_key_use(app, &authenticated, "s3").await;
     let op = request::route(&req)?;
     served.operation = op.name().to_string();
     let call = call_of(app, parts, &authenticated, &served.request_id, peer);

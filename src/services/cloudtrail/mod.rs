@@ -2,6 +2,7 @@
 //! history. Operations of the model not served here (Lake, channels, dashboards, ...) answer
 //! NotImplemented.
 
+mod authorize;
 pub mod bucket;
 pub mod checks;
 pub mod delegated;
@@ -32,6 +33,7 @@ pub fn call(
     op: &str,
     input: &JsonInput,
 ) -> Result<Value, AwsError> {
+    authorize::authorize(w, ctx, op, input)?;
     match op {
         "LookupEvents" => lookup::lookup_events(app, w, ctx, input),
         "CreateTrail" => trails::create_trail(w, ctx, input),

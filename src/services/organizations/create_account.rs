@@ -12,7 +12,7 @@ use super::page::Page;
 use super::validate::{self, one_of};
 use super::{ids, Call};
 use crate::app::App;
-use crate::auth::directory::{self, Role, ADMINISTRATOR_ACCESS, ORGANIZATION_ROLE};
+use crate::auth::directory;
 use crate::error::AwsError;
 use crate::store::{Reader, ReaderExt, StoreResult, Writer, WriterExt};
 use serde_json::{json, Value};
@@ -41,7 +41,7 @@ pub fn create(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
         return Err(invalid_input("INVALID_FULL_NAME_TARGET"));
     }
     let role_name = match c.input.opt_str("RoleName")? {
-        None => ORGANIZATION_ROLE,
+        None => directory::ORGANIZATION_ROLE,
         Some(r) => {
             validate::length(r, 1, 64)?;
             if !validate::is_principal_chars(r) {
@@ -209,25 +209,7 @@ fn create_role(
     management: &str,
     now: i64,
 ) -> Result<(), AwsError> {
-    if name == ORGANIZATION_ROLE {
-        directory::create_organization_role(w, account, management, now)?;
-        return Ok(());
-    }
-    directory::put_role(
-        w,
-        &Role {
-            account: account.into(),
-            name: name.into(),
-            path: "/".into(),
-            id: crate::ids::aws_id("AROA", 17),
-            trust_policy: format!(
-                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{management}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-            ),
-            policies: vec![ADMINISTRATOR_ACCESS.into()],
-            max_session_secs: 3600,
-            created: now,
-        },
-    )?;
+    directory::create_organization_role(w, account, management, name, now)?;
     Ok(())
 }
 

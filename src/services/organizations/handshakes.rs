@@ -10,11 +10,11 @@ use super::errors::{
 };
 use super::model::{
     self, Handshake, HsResource, Member, Org, Party, ALL, ALL_FEATURES_DAYS, CLOSED_KEPT_MS,
-    DAY_MS, INVITE_DAYS, SCP,
+    DAY_MS, INVITE_DAYS,
 };
 use super::page::Page;
 use super::validate::{self, one_of};
-use super::{ids, organization, policies, Call};
+use super::{ids, organization, Call};
 use crate::auth::directory;
 use crate::error::AwsError;
 use crate::store::{Reader, ReaderExt, Writer};
@@ -282,8 +282,8 @@ pub fn enable_all_features(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsErr
     Ok(json!({"Handshake": parent.json(c.now)}))
 }
 
-/// The organization switches to all features: SCPs enabled in the root with FullAWSAccess
-/// attached everywhere, the migration's parent handshake ACCEPTED.
+/// The organization switches to all features (policy types stay as they were: SCPs are enabled
+/// with EnablePolicyType, as on AWS), the migration's parent handshake ACCEPTED.
 fn finalize(
     w: &mut dyn Writer,
     org: &mut Org,
@@ -292,9 +292,6 @@ fn finalize(
 ) -> Result<(), AwsError> {
     org.feature_set = ALL.into();
     org.all_features = None;
-    if !org.has_policy_type(SCP) {
-        policies::enable_policy_type(w, org, SCP)?;
-    }
     model::save_org(w, org)?;
     organization::service_linked_role(w, &org.management, now)?;
     close(w, parent, "ACCEPTED", now)

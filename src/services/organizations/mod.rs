@@ -24,10 +24,10 @@ pub mod view;
 
 pub use create_account::spawn_worker;
 
-use super::{access, JsonInput, RequestContext};
+use super::{JsonInput, RequestContext};
+use crate::access::{self, Ask, Facts};
 use crate::app::App;
 use crate::error::AwsError;
-use crate::policy::{Context, Decision};
 use crate::store::{Reader, Writer};
 use errors::{access_denied, not_in_use};
 use model::{Member, Org};
@@ -155,18 +155,11 @@ fn authorize(r: &dyn Reader, c: &Call, op: &str) -> Result<(), AwsError> {
         .as_ref()
         .map(|o| o.arn())
         .unwrap_or_else(|| "*".into());
-    let decision = access::decide(
-        r,
-        &c.ctx.principal,
-        &format!("organizations:{op}"),
-        &resource,
-        None,
-        None,
-        &Context::new(),
-    )?;
-    if decision != Decision::Allow {
-        return Err(access_denied());
-    }
+    let action = format!("organizations:{op}");
+    // Organizations is global: its requests are in us-east-1 whatever the endpoint.
+    let facts = Facts::of(c.ctx).in_region("us-east-1");
+    access::require(r, &facts, Ask::new(&action, &resource))
+        .map_err(|e| e.into_error(400, "AccessDeniedException"))?;
     match access_of(op) {
         Access::Open => Ok(()),
         Access::Member => c.org().map(|_| ()),
@@ -180,14 +173,7 @@ fn authorize(r: &dyn Reader, c: &Call, op: &str) -> Result<(), AwsError> {
             {
                 return Ok(());
             }
-            if delegable(op)
-                && resource_policy::allows(
-                    r,
-                    org,
-                    &c.ctx.principal,
-                    &format!("organizations:{op}"),
-                )?
-            {
+            if delegable(op) && resource_policy::allows(r, org, &facts, &action)? {
                 return Ok(());
             }
             Err(access_denied())

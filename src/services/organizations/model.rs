@@ -154,7 +154,9 @@ pub fn org(r: &dyn Reader, id: &str) -> StoreResult<Option<Org>> {
 }
 
 pub fn save_org(w: &mut dyn Writer, o: &Org) -> StoreResult<()> {
-    w.put_json(ORGS, o.id.as_bytes(), o)
+    w.put_json(ORGS, o.id.as_bytes(), o)?;
+    // Policy types and membership bear on what every member may do.
+    crate::auth::directory::touch(w)
 }
 
 /// An account's membership of an organization.
@@ -249,13 +251,14 @@ pub fn member_of(r: &dyn Reader, org: &str, account: &str) -> StoreResult<Option
 /// Writes both copies of a member record.
 pub fn save_member(w: &mut dyn Writer, m: &Member) -> StoreResult<()> {
     w.put_json(MEMBERS, m.id.as_bytes(), m)?;
-    w.put_json(ACCOUNTS, &m.list_key(), m)
+    w.put_json(ACCOUNTS, &m.list_key(), m)?;
+    crate::auth::directory::touch(w)
 }
 
 pub fn delete_member(w: &mut dyn Writer, m: &Member) -> StoreResult<()> {
     w.delete(MEMBERS, m.id.as_bytes())?;
     w.delete(ACCOUNTS, &m.list_key())?;
-    Ok(())
+    crate::auth::directory::touch(w)
 }
 
 pub const CHILD_ACCOUNT: &str = "A";

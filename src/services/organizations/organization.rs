@@ -3,16 +3,14 @@
 
 use super::accounts::{self, listing};
 use super::errors::{already_in_organization, concurrent_modification, organization_not_empty};
-use super::model::{self, Org, ALL, CONSOLIDATED_BILLING, SCP};
+use super::model::{self, Org, ALL, CONSOLIDATED_BILLING};
 use super::page::Page;
 use super::validate::one_of;
 use super::{handshakes, ids, policies, Call};
-use crate::auth::directory::{self, Role};
+use crate::auth::directory;
 use crate::error::AwsError;
 use crate::store::Writer;
 use serde_json::{json, Value};
-
-const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForOrganizations";
 
 pub fn create(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
     if c.member.is_some() {
@@ -32,7 +30,7 @@ pub fn create(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
         Some(a) => (a.name, a.email),
         None => (String::new(), String::new()),
     };
-    let mut org = Org {
+    let org = Org {
         id,
         management: c.account.clone(),
         management_email: email.clone(),
@@ -44,9 +42,9 @@ pub fn create(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
     };
     model::save_org(w, &org)?;
     accounts::join(w, &org, &c.account, &name, &email, "CREATED", &[], c.now)?;
+    // A new organization's root has no policy type enabled, as on AWS: SCPs restrict nothing
+    // until EnablePolicyType turns them on (and attaches FullAWSAccess everywhere).
     if feature_set == ALL {
-        policies::enable_policy_type(w, &mut org, SCP)?;
-        model::save_org(w, &org)?;
         service_linked_role(w, &c.account, c.now)?;
     }
     Ok(json!({"Organization": org.json()}))
@@ -55,22 +53,7 @@ pub fn create(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
 /// The role AWS Organizations creates in the management account of an all-features
 /// organization.
 pub fn service_linked_role(w: &mut dyn Writer, account: &str, now: i64) -> Result<(), AwsError> {
-    if directory::role(w, account, SERVICE_LINKED_ROLE)?.is_some() {
-        return Ok(());
-    }
-    directory::put_role(
-        w,
-        &Role {
-            account: account.into(),
-            name: SERVICE_LINKED_ROLE.into(),
-            path: "/aws-service-role/organizations.amazonaws.com/".into(),
-            id: crate::ids::aws_id("AROA", 17),
-            trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"organizations.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#.into(),
-            policies: Vec::new(),
-            max_session_secs: 3600,
-            created: now,
-        },
-    )?;
+    directory::ensure_service_linked_role(w, account, "organizations.amazonaws.com", now)?;
     Ok(())
 }
 

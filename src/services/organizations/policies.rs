@@ -12,6 +12,7 @@ use super::model::{self, Org, PolicyRecord, ALL, RCP, SCP};
 use super::page::Page;
 use super::validate::{self, one_of};
 use super::{ids, Call};
+use crate::auth::directory;
 use crate::error::AwsError;
 use crate::policy::{Policy, PolicyKind};
 use crate::store::{Reader, ReaderExt, Writer, WriterExt};
@@ -40,15 +41,17 @@ const MAX_TAGS: usize = 50;
 
 /// AWS's managed policies.
 pub fn managed(id: &str) -> Option<PolicyRecord> {
-    let (kind, name, content) = match id {
+    let (kind, name, description, content) = match id {
         FULL_AWS_ACCESS => (
             SCP,
             "FullAWSAccess",
+            "Allows access to every operation",
             "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}",
         ),
         RCP_FULL_AWS_ACCESS => (
             RCP,
             "RCPFullAWSAccess",
+            "Allows access to every resource",
             "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Principal\": \"*\",\n      \"Action\": \"*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}",
         ),
         _ => return None,
@@ -58,7 +61,7 @@ pub fn managed(id: &str) -> Option<PolicyRecord> {
         org: String::new(),
         management: String::new(),
         name: name.into(),
-        description: "Allows access to every operation".into(),
+        description: description.into(),
         kind: kind.into(),
         content: content.into(),
         aws_managed: true,
@@ -136,6 +139,7 @@ fn target_arn(org: &Org, id: &str, kind: &str) -> String {
 }
 
 fn attach_raw(w: &mut dyn Writer, org: &str, target: &str, policy: &str) -> Result<(), AwsError> {
+    directory::touch(w)?;
     w.put(model::ATTACHMENTS, &model::key(&[org, target, policy]), b"")?;
     w.put(
         model::ATTACHMENTS_BY_POLICY,
@@ -146,6 +150,7 @@ fn attach_raw(w: &mut dyn Writer, org: &str, target: &str, policy: &str) -> Resu
 }
 
 fn detach_raw(w: &mut dyn Writer, org: &str, target: &str, policy: &str) -> Result<bool, AwsError> {
+    directory::touch(w)?;
     let was = w.delete(model::ATTACHMENTS, &model::key(&[org, target, policy]))?;
     w.delete(
         model::ATTACHMENTS_BY_POLICY,
@@ -266,6 +271,8 @@ fn name_taken(
 }
 
 fn save(w: &mut dyn Writer, p: &PolicyRecord) -> Result<(), AwsError> {
+    // A policy's content bears on every account it is attached above.
+    directory::touch(w)?;
     w.put_json(model::POLICIES, p.id.as_bytes(), p)?;
     w.put(
         model::POLICIES_BY_ORG,

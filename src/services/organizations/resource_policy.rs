@@ -5,10 +5,9 @@
 use super::errors::{constraint, invalid_input, resource_policy_not_found};
 use super::model::{self, Org, ResourcePolicy};
 use super::{ids, validate, Call};
-use crate::auth::Principal;
+use crate::access::{self, Ask, Facts};
 use crate::error::AwsError;
-use crate::policy::{Context, Decision, Policy, PolicyKind};
-use crate::services::access;
+use crate::policy::{Context, Policy, PolicyKind};
 use crate::store::{Reader, ReaderExt, Writer, WriterExt};
 use serde_json::{json, Value};
 
@@ -65,26 +64,24 @@ pub fn delete(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
 /// Whether the organization's resource policy lets `principal` (a member account's identity)
 /// perform `action` on the organization. Its own identity policies must allow it too, as for
 /// any cross-account access.
-pub fn allows(
-    r: &dyn Reader,
-    org: &Org,
-    principal: &Principal,
-    action: &str,
-) -> Result<bool, AwsError> {
+pub fn allows(r: &dyn Reader, org: &Org, facts: &Facts, action: &str) -> Result<bool, AwsError> {
     let Some(p) = of(r, &org.id)? else {
         return Ok(false);
     };
     let Some(policy) = parse(&p.content) else {
         return Ok(false);
     };
-    let decision = access::decide(
+    let arn = org.arn();
+    let outcome = access::decide(
         r,
-        principal,
-        action,
-        &org.arn(),
-        Some(&policy),
-        Some(&org.management),
-        &Context::new(),
+        facts,
+        Ask {
+            action,
+            resource: &arn,
+            resource_policy: Some(&policy),
+            resource_owner: Some(&org.management),
+            context: Context::new(),
+        },
     )?;
-    Ok(decision == Decision::Allow)
+    Ok(outcome.is_allowed())
 }

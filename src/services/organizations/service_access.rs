@@ -102,6 +102,9 @@ pub fn enable(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
             },
         )?;
     }
+    // Enabling CloudTrail's trusted access makes its service-linked role in the management
+    // account, as on AWS.
+    crate::auth::directory::ensure_service_linked_role(w, &org.management, principal, c.now)?;
     Ok(json!({}))
 }
 

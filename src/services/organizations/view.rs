@@ -52,6 +52,65 @@ impl Membership {
     }
 }
 
+/// Where an account sits in its organization, for authorization: the organization, the path
+/// `aws:PrincipalOrgPaths` names, and the targets whose policies apply to it (the root, each OU
+/// from the top down, the account).
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub org: Organization,
+    /// `o-x/r-y/ou-.../`: the path to the account's parent.
+    pub org_path: String,
+    pub targets: Vec<String>,
+    /// Policy types enabled in the root.
+    pub policy_types: Vec<String>,
+}
+
+pub fn place(r: &dyn Reader, account: &str) -> StoreResult<Option<Place>> {
+    let Some(m) = model::member(r, account)? else {
+        return Ok(None);
+    };
+    let Some(org) = model::org(r, &m.org)? else {
+        return Ok(None);
+    };
+    let mut parts: Vec<&str> = m.path.split('/').filter(|p| !p.is_empty()).collect();
+    // The path starts with the organization id and ends with the account.
+    if parts.first() == Some(&org.id.as_str()) {
+        parts.remove(0);
+    }
+    let targets: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+    let mut org_path = format!("{}/", org.id);
+    for p in parts.iter().take(parts.len().saturating_sub(1)) {
+        org_path.push_str(p);
+        org_path.push('/');
+    }
+    Ok(Some(Place {
+        policy_types: org.policy_types.clone(),
+        org: Organization::from(org),
+        org_path,
+        targets,
+    }))
+}
+
+/// The documents of the policies of `policy_type` attached to `target`.
+pub fn attached_documents(
+    r: &dyn Reader,
+    org: &str,
+    target: &str,
+    policy_type: &str,
+) -> StoreResult<Vec<String>> {
+    let mut out = Vec::new();
+    for id in model::keys_under(r, model::ATTACHMENTS, &[org, target])? {
+        let p = match super::policies::managed(&id) {
+            Some(p) => Some(p),
+            None => r.get_json::<model::PolicyRecord>(model::POLICIES, id.as_bytes())?,
+        };
+        if let Some(p) = p.filter(|p| p.kind == policy_type) {
+            out.push(p.content);
+        }
+    }
+    Ok(out)
+}
+
 /// The organization `account` belongs to now.
 pub fn organization_of(r: &dyn Reader, account: &str) -> StoreResult<Option<Organization>> {
     let Some(m) = model::member(r, account)? else {

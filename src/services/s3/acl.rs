@@ -453,6 +453,7 @@ mod tests {
             account: String::new(),
             kind: PrincipalKind::Anonymous,
             access_key_id: String::new(),
+            session: None,
         };
         assert!(grants(&g, &anon, Permission::Read));
         assert!(!grants(&g, &anon, Permission::Write));

@@ -8,13 +8,12 @@
 
 use super::acl::{self, Permission};
 use super::{access_denied, AuthFacts, Bucket, Call, Object, Ownership, ServiceSource};
+use crate::access::{self, Ask};
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::AwsError;
-use crate::policy::{Context, Decision, Policy, PolicyKind};
-use crate::services::access;
+use crate::policy::{Context, Decision, Outcome, Policy, PolicyKind};
 use crate::store::Reader;
 use chrono::{DateTime, Utc};
-use std::net::IpAddr;
 
 /// What an action applies to.
 pub struct Target<'a> {
@@ -54,56 +53,18 @@ impl<'a> Target<'a> {
 /// `("s3:prefix", "AWSLogs/")`.
 pub type Extra<'a> = &'a [(&'static str, String)];
 
-/// The caller's organization, for `aws:PrincipalOrgID`; absent when the account belongs to
-/// none, as on AWS.
-pub fn principal_org_id(r: &dyn Reader, account: &str) -> Option<String> {
-    crate::services::organizations::view::organization_of(r, account)
-        .ok()
-        .flatten()
-        .map(|o| o.id)
-}
-
 /// The facts the condition keys are made of, whoever asks.
 struct Facts<'a> {
-    principal: &'a Principal,
-    source_ip: Option<IpAddr>,
-    secure: bool,
-    time: DateTime<Utc>,
-    region: &'a str,
+    request: access::Facts<'a>,
     auth: Option<&'a AuthFacts>,
     service: Option<&'a ServiceSource>,
 }
 
-fn context(r: &dyn Reader, f: &Facts, owner: &str, extra: Extra) -> Context {
+/// S3's own condition keys and those of service-made requests; the access room adds the keys
+/// every request carries.
+fn context(f: &Facts, owner: &str, extra: Extra) -> Context {
     let mut c = Context::new();
-    c.set(
-        "aws:SecureTransport",
-        if f.secure { "true" } else { "false" },
-    );
-    if let Some(ip) = f.source_ip {
-        c.set("aws:SourceIp", ip.to_string());
-    }
-    c.set(
-        "aws:CurrentTime",
-        f.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    );
-    c.set("aws:EpochTime", f.time.timestamp().to_string());
-    c.set("aws:RequestedRegion", f.region);
     c.set("s3:ResourceAccount", owner);
-    if !f.principal.account.is_empty() {
-        if let Some(org) = principal_org_id(r, &f.principal.account) {
-            c.set("aws:PrincipalOrgID", org);
-        }
-    }
-    if let PrincipalKind::AssumedRole { issued_at, .. } = &f.principal.kind {
-        c.set("aws:MultiFactorAuthPresent", "false");
-        if let Some(t) = chrono::DateTime::from_timestamp(*issued_at, 0) {
-            c.set(
-                "aws:TokenIssueTime",
-                t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            );
-        }
-    }
     if let Some(a) = f.auth {
         if let Some(t) = a.auth_type {
             c.set("s3:authType", t);
@@ -132,13 +93,9 @@ fn context(r: &dyn Reader, f: &Facts, owner: &str, extra: Extra) -> Context {
     c
 }
 
-fn facts(call: &Call) -> Facts<'_> {
+fn facts<'a>(call: &'a Call) -> Facts<'a> {
     Facts {
-        principal: &call.ctx.principal,
-        source_ip: Some(call.ctx.source_ip),
-        secure: call.ctx.secure,
-        time: call.ctx.time,
-        region: &call.ctx.region,
+        request: access::Facts::of(&call.ctx),
         auth: Some(&call.auth),
         service: call.service.as_ref(),
     }
@@ -181,20 +138,21 @@ fn decide(
     action: &str,
     t: &Target,
     extra: Extra,
-) -> Result<Decision, AwsError> {
+) -> Result<Outcome, AwsError> {
     let policy = bucket_policy(t.bucket);
-    let ctx = context(r, f, &t.bucket.owner, extra);
     let resource = t.resource();
     let decision = access::decide(
         r,
-        f.principal,
-        action,
-        &resource,
-        policy.as_ref(),
-        Some(&t.bucket.owner),
-        &ctx,
+        &f.request,
+        Ask {
+            action,
+            resource: &resource,
+            resource_policy: policy.as_ref(),
+            resource_owner: Some(&t.bucket.owner),
+            context: context(f, &t.bucket.owner, extra),
+        },
     )?;
-    if decision != Decision::ImplicitDeny
+    if decision.decision != Decision::ImplicitDeny
         || t.bucket.effective_ownership() == Ownership::BucketOwnerEnforced
     {
         return Ok(decision);
@@ -209,27 +167,30 @@ fn decide(
         (true, None) => return Ok(decision),
         (false, _) => &t.bucket.acl,
     };
-    if !acl::grants(grants, f.principal, permission) {
+    let principal = f.request.principal;
+    if !acl::grants(grants, principal, permission) {
         return Ok(decision);
     }
-    Ok(match f.principal.kind {
+    Ok(match principal.kind {
         PrincipalKind::Anonymous | PrincipalKind::Service { .. } | PrincipalKind::Root => {
-            Decision::Allow
+            Outcome::allowed()
         }
         // An ACL grant names an account; its users and roles still need their own policies
         // to allow the action.
         _ => {
             let own = access::decide(
                 r,
-                f.principal,
-                action,
-                &resource,
-                None,
-                Some(&f.principal.account),
-                &ctx,
+                &f.request,
+                Ask {
+                    action,
+                    resource: &resource,
+                    resource_policy: None,
+                    resource_owner: Some(&principal.account),
+                    context: context(f, &t.bucket.owner, extra),
+                },
             )?;
-            if own == Decision::Allow {
-                Decision::Allow
+            if own.is_allowed() {
+                Outcome::allowed()
             } else {
                 decision
             }
@@ -252,7 +213,41 @@ pub fn allowed(
     target: &Target,
     extra: Extra,
 ) -> Result<bool, AwsError> {
-    Ok(decide(r, &facts(call), action, target, extra)? == Decision::Allow)
+    Ok(decide(r, &facts(call), action, target, extra)?.is_allowed())
+}
+
+/// S3's refusal: for a caller of the resource owner's account or organization, AWS's message
+/// names the caller, the action, the resource and the policy that refused; others (and
+/// anonymous callers) get the bare "Access Denied".
+fn refusal(
+    r: &dyn Reader,
+    call: &Call,
+    action: &str,
+    resource: Option<&str>,
+    owner: &str,
+    outcome: &Outcome,
+) -> AwsError {
+    let p = &call.ctx.principal;
+    if p.account.is_empty() || outcome.refused_by.is_none() {
+        return access_denied();
+    }
+    let org_of = |a: &str| {
+        crate::services::organizations::view::organization_of(r, a)
+            .ok()
+            .flatten()
+            .map(|o| o.id)
+    };
+    let related =
+        p.account == owner || org_of(&p.account).is_some_and(|o| Some(o) == org_of(owner));
+    if !related {
+        return access_denied();
+    }
+    let quoted = resource.map(|x| format!("\"{x}\""));
+    AwsError::new(
+        403,
+        "AccessDenied",
+        access::denied_message(p, action, quoted.as_deref().unwrap_or("*"), outcome),
+    )
 }
 
 /// Authorizes an action on a bucket or object; AccessDenied (403) when refused.
@@ -277,8 +272,16 @@ pub fn check(
     {
         return Ok(());
     }
-    if !allowed(r, call, action, target, extra)? {
-        return Err(access_denied());
+    let outcome = decide(r, &facts(call), action, target, extra)?;
+    if !outcome.is_allowed() {
+        return Err(refusal(
+            r,
+            call,
+            action,
+            Some(&target.resource()),
+            &target.bucket.owner,
+            &outcome,
+        ));
     }
     if is_policy_action(action) && p.account != target.bucket.owner {
         return Err(AwsError::new(
@@ -313,12 +316,22 @@ pub fn check_account_action(
         return Err(access_denied());
     }
     let f = facts(call);
-    let ctx = context(r, &f, &p.account, &[]);
-    let d = access::decide(r, p, action, resource, None, Some(&p.account), &ctx)?;
-    if d == Decision::Allow {
+    let d = access::decide(
+        r,
+        &f.request,
+        Ask {
+            action,
+            resource,
+            resource_policy: None,
+            resource_owner: Some(&p.account),
+            context: context(&f, &p.account, &[]),
+        },
+    )?;
+    if d.is_allowed() {
         Ok(())
     } else {
-        Err(access_denied())
+        let shown = (resource != "*").then_some(resource);
+        Err(refusal(r, call, action, shown, &p.account, &d))
     }
 }
 
@@ -346,11 +359,13 @@ pub fn service_may(r: &dyn Reader, q: &ServiceRequest) -> Result<bool, AwsError>
     let principal = Principal::service(q.service);
     let region = b.region.clone();
     let f = Facts {
-        principal: &principal,
-        source_ip: None,
-        secure: true,
-        time: q.now,
-        region: &region,
+        request: access::Facts {
+            principal: &principal,
+            source_ip: None,
+            secure: true,
+            time: q.now,
+            region: &region,
+        },
         auth: None,
         service: Some(q.source),
     };
@@ -363,7 +378,7 @@ pub fn service_may(r: &dyn Reader, q: &ServiceRequest) -> Result<bool, AwsError>
         key: q.key,
         object: None,
     };
-    Ok(decide(r, &f, q.action, &target, &extra)? == Decision::Allow)
+    Ok(decide(r, &f, q.action, &target, &extra)?.is_allowed())
 }
 
 #[cfg(test)]

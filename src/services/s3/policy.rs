@@ -12,27 +12,8 @@ fn malformed(message: impl Into<String>) -> AwsError {
     AwsError::new(400, "MalformedPolicy", message)
 }
 
-/// Whether an IAM/STS principal ARN names something that exists.
 fn principal_exists(r: &dyn Reader, arn: &str) -> Result<bool, AwsError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 {
-        return Ok(false);
-    }
-    let (service, account, resource) = (parts[2], parts[4], parts[5]);
-    if directory::account(r, account)?.is_none() {
-        return Ok(false);
-    }
-    let name = |path: &str| path.rsplit('/').next().unwrap_or_default().to_string();
-    Ok(match (service, resource) {
-        ("iam", "root") => true,
-        ("iam", r_) if r_.starts_with("user/") => directory::user(r, account, &name(r_))?.is_some(),
-        ("iam", r_) if r_.starts_with("role/") => directory::role(r, account, &name(r_))?.is_some(),
-        ("sts", r_) if r_.starts_with("assumed-role/") => {
-            let role = r_.split('/').nth(1).unwrap_or_default();
-            directory::role(r, account, role)?.is_some()
-        }
-        _ => false,
-    })
+    Ok(directory::principal_exists(r, arn, true)?)
 }
 
 pub fn put(w: &mut dyn Writer, call: &Call, bucket: &str, body: &[u8]) -> Result<(), AwsError> {
