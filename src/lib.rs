@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod app;
+pub mod arn;
 pub mod audit;
 pub mod auth;
 pub mod background;

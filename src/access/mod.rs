@@ -210,11 +210,32 @@ fn applies_rcps(p: &Principal, set: &sets::PolicySet, action: &str) -> bool {
         && !set.service_linked
 }
 
+/// An AssumeRoot session's task policy is a session policy that only denies: what it does not
+/// deny, the root session may do.
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
 /// The policies a session was given when it was made, parsed; None when it was given none.
 fn session_policies(r: &dyn Reader, p: &Principal) -> Result<Option<Vec<Arc<Policy>>>, AwsError> {
-    let Some(s) = p.session.as_deref().filter(|s| s.has_policies()) else {
+    let Some(s) = p.session.as_deref() else {
         return Ok(None);
     };
+    if let Some(arn) = &s.task_policy {
+        // A task policy that is gone leaves the session nothing.
+        let text = crate::auth::directory::policy_document(r, arn)?.unwrap_or_else(|| {
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#
+                .into()
+        });
+        return Ok(Some(
+            [text.as_str(), ALLOW_ALL]
+                .into_iter()
+                .filter_map(cache::parsed)
+                .collect(),
+        ));
+    }
+    if !s.has_policies() {
+        return Ok(None);
+    }
     let mut out = Vec::new();
     if let Some(text) = &s.policy {
         if let Some(p) = cache::parsed(text) {

@@ -197,6 +197,7 @@ pub fn write(
         event_id,
         shared_event_id,
     } = copy;
+    let start = out.len();
     let mut r = Object::open(out);
     r.str("eventVersion", "1.08");
     r.object("userIdentity", |o| user_identity(o, &ctx.principal));
@@ -256,6 +257,13 @@ pub fn write(
         },
     );
     r.close();
+    // A call to a region of another partition records its ARNs in that partition.
+    let partition = crate::arn::partition(&ctx.region);
+    if partition != "aws" {
+        let shown = crate::arn::localize(&out[start..], partition).into_owned();
+        out.truncate(start);
+        out.extend_from_slice(&shown);
+    }
 }
 
 /// `RoleSessionName` → `roleSessionName`, `DurationSeconds` → `durationSeconds`, as CloudTrail

@@ -53,6 +53,10 @@ pub struct Session {
     pub source_identity: Option<String>,
     #[serde(default)]
     pub mfa: bool,
+    /// For AssumeRoot sessions: the task policy (`arn:aws:iam::aws:policy/root-task/...`), whose
+    /// denies scope what the root session may do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_policy: Option<String>,
     /// For GetSessionToken / GetFederationToken sessions: epoch seconds of issue and expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<(i64, i64)>,

@@ -41,14 +41,21 @@ where
     let request_id = ids::uuid_request_id();
     let op = operation.clone().unwrap_or_default();
     let mut served = Served::new(&request_id, service_name(service), &op);
+    let partition = super::route::partition(&parts);
     let result = handle(app, &parts, body, service, operation, peer, &mut served).await;
     served.response = Some(match result {
-        Ok(value) => render(
-            200,
-            &request_id,
-            serde_json::to_vec(&value).unwrap_or_default(),
-        ),
-        Err(e) => error(&e, &request_id),
+        Ok(value) => {
+            let bytes = serde_json::to_vec(&value).unwrap_or_default();
+            render(
+                200,
+                &request_id,
+                crate::arn::localize(&bytes, partition).into_owned(),
+            )
+        }
+        Err(mut e) => {
+            e.message = localized(&e.message, partition);
+            error(&e, &request_id)
+        }
     });
     served
 }
@@ -93,7 +100,13 @@ where
     if !known {
         return Err(AwsError::client("UnknownOperationException", ""));
     }
-    let input = parse_input(&bytes);
+    // ARNs of another partition are taken in as Cairn keeps them.
+    let input = parse_input(&bytes).map(|mut m| {
+        if crate::arn::partition(&ctx.region) != "aws" {
+            m.values_mut().for_each(crate::arn::canonical_json);
+        }
+        m
+    });
     let info = CallInfo {
         event_source: match service {
             JsonService::CloudTrail => "cloudtrail.amazonaws.com",
@@ -148,6 +161,14 @@ where
         },
     )
     .await
+}
+
+/// A message's ARNs in the request's partition.
+pub fn localized(message: &str, partition: &str) -> String {
+    match crate::arn::localize(message.as_bytes(), partition) {
+        std::borrow::Cow::Borrowed(_) => message.to_string(),
+        std::borrow::Cow::Owned(b) => String::from_utf8(b).unwrap_or_else(|_| message.to_string()),
+    }
 }
 
 /// The request body as a JSON object; an empty body is `{}`, as botocore may send for no input.

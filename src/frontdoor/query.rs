@@ -55,10 +55,14 @@ where
     let request_id = ids::uuid_request_id();
     let service = QueryService::of(super::route::scope_service(&parts).as_deref());
     let mut served = Served::new(&request_id, service.name(), "");
+    let partition = super::route::partition(&parts);
     let result = handle(app, &parts, body, peer, service, &mut served).await;
     served.response = Some(match result {
-        Ok(value) => success(service, &served.operation, &value, &request_id),
-        Err(e) => error_in(service, &e, &request_id),
+        Ok(value) => success(service, &served.operation, &value, &request_id, partition),
+        Err(mut e) => {
+            e.message = super::json::localized(&e.message, partition);
+            error_in(service, &e, &request_id)
+        }
     });
     served
 }
@@ -85,7 +89,13 @@ where
     )
     .await?;
     served.account = authenticated.principal.account.clone();
-    let params = parameters(parts, &bytes)?;
+    let mut params = parameters(parts, &bytes)?;
+    // ARNs of another partition are taken in as Cairn keeps them.
+    for (_, v) in params.0.iter_mut() {
+        if let std::borrow::Cow::Owned(c) = crate::arn::canonical(v) {
+            *v = c;
+        }
+    }
     let action = params
         .get("Action")
         .ok_or_else(|| AwsError::client("MissingAction", "Missing Action"))?
@@ -232,6 +242,7 @@ fn success(
     action: &str,
     value: &Value,
     request_id: &str,
+    partition: &str,
 ) -> Response<ResponseBody> {
     let ns = service.namespace();
     let mut body = format!("<{action}Response xmlns=\"{ns}\">\n");
@@ -244,6 +255,10 @@ fn success(
     body.push_str(&format!(
         "  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
     ));
+    let body = match crate::arn::localize(body.as_bytes(), partition) {
+        std::borrow::Cow::Borrowed(_) => body,
+        std::borrow::Cow::Owned(b) => String::from_utf8(b).unwrap_or_default(),
+    };
     render(200, request_id, body)
 }
 

@@ -26,6 +26,22 @@ const CLOUDTRAIL_TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_2
 /// The service named in the SigV4 credential scope (`.../<region>/<service>/aws4_request`), from
 /// the Authorization header or a presigned URL.
 pub fn scope_service(parts: &Parts) -> Option<String> {
+    scope_part(parts, 3)
+}
+
+/// The region named in the SigV4 credential scope.
+pub fn scope_region(parts: &Parts) -> Option<String> {
+    scope_part(parts, 2)
+}
+
+/// The partition a request is made in: its signing region's.
+pub fn partition(parts: &Parts) -> &'static str {
+    scope_region(parts)
+        .map(|r| crate::arn::partition(&r))
+        .unwrap_or("aws")
+}
+
+fn scope_part(parts: &Parts, index: usize) -> Option<String> {
     let credential = match parts.headers.get(http::header::AUTHORIZATION) {
         Some(v) => {
             let v = v.to_str().ok()?;
@@ -45,7 +61,7 @@ pub fn scope_service(parts: &Parts) -> Option<String> {
         }
     };
     let mut it = credential.split('/');
-    it.nth(3).map(str::to_string)
+    it.nth(index).map(str::to_string)
 }
 
 pub fn classify(parts: &Parts) -> Route {

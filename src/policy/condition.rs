@@ -269,7 +269,8 @@ fn typed_values(
         | Family::Arn => Values::Patterns(
             strings
                 .iter()
-                .map(|s| Template::parse(s, expand_variables))
+                // ARN values of every partition compare as the `aws` partition Cairn keeps.
+                .map(|s| Template::parse(&crate::arn::canonical(s), expand_variables))
                 .collect(),
         ),
         Family::Numeric(_) => Values::Numbers(all(&strings, parse_number, invalid)?),

@@ -209,6 +209,10 @@ fn parse_statement(
                 Some(_) => err("Policy has invalid resource"),
                 None => syntax_error(),
             })?;
+            // Resources of every partition are matched as the `aws` partition Cairn keeps.
+            let raw: Vec<std::borrow::Cow<str>> =
+                raw.into_iter().map(crate::arn::canonical).collect();
+            let raw: Vec<&str> = raw.iter().map(|r| r.as_ref()).collect();
             for r in &raw {
                 check_resource_syntax(r, bucket)?;
             }

@@ -70,15 +70,14 @@ fn parse_aws(value: &str) -> Result<Entry, PolicyError> {
     if is_account_id(value) {
         return Ok(Entry::Account(value.to_string()));
     }
+    // Principals of every partition are matched as the `aws` partition Cairn keeps.
+    let value = crate::arn::canonical(value);
+    let value = value.as_ref();
     let parts: Vec<&str> = value.splitn(6, ':').collect();
     let [arn, partition, service, region, account, resource] = parts[..] else {
         return Err(invalid());
     };
-    if arn != "arn"
-        || !matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
-        || !region.is_empty()
-        || !is_account_id(account)
-    {
+    if arn != "arn" || partition != "aws" || !region.is_empty() || !is_account_id(account) {
         return Err(invalid());
     }
     let owned = value.to_string();

@@ -3537,3 +3537,138 @@ fn cloudtrail_and_deny_statements() {
     };
     assert_eq!(evaluate(&org_only_but_services, &r), Effect::Deny);
 }
+
+fn identity(statement: &str) -> Policy {
+    parse(
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#),
+        &PolicyKind::Identity,
+    )
+}
+
+/// What refused, for a user of MEMBER asking for `action` on `*`.
+fn refused_by(
+    identity_policies: &[&Policy],
+    boundary: Option<&Policy>,
+    session: Option<&[&Policy]>,
+    scps: &[Vec<&Policy>],
+    action: &str,
+) -> Option<(PolicyType, bool)> {
+    let caller = user(MEMBER, "alice");
+    let context = Context::new();
+    authorize_explained(
+        &Authorization {
+            identity_policies,
+            boundary,
+            session_policies: session,
+            scps,
+            ..Authorization::default()
+        },
+        &Request {
+            caller: &caller,
+            action,
+            resource: "*",
+            context: &context,
+        },
+    )
+    .refused_by
+}
+
+#[test]
+fn each_kind_of_policy_refuses_in_its_own_words() {
+    let admin = identity(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
+    let s3_only = identity(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#);
+    let no_stop = identity(r#"{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*"}"#);
+    let id: Vec<&Policy> = vec![&admin];
+    // Allowed by everything.
+    assert_eq!(
+        refused_by(&id, None, None, &[], "cloudtrail:StopLogging"),
+        None
+    );
+    // Nothing allows it.
+    assert_eq!(
+        refused_by(&[], None, None, &[], "s3:GetObject"),
+        Some((PolicyType::Identity, false))
+    );
+    // An explicit deny in the caller's own policies.
+    assert_eq!(
+        refused_by(
+            &[&admin, &no_stop],
+            None,
+            None,
+            &[],
+            "cloudtrail:StopLogging"
+        ),
+        Some((PolicyType::Identity, true))
+    );
+    // A boundary that does not allow it caps the admin policy.
+    assert_eq!(
+        refused_by(&id, Some(&s3_only), None, &[], "cloudtrail:DescribeTrails"),
+        Some((PolicyType::Boundary, false))
+    );
+    assert_eq!(
+        refused_by(&id, Some(&s3_only), None, &[], "s3:ListBucket"),
+        None
+    );
+    // A session policy narrows it.
+    let session: Vec<&Policy> = vec![&s3_only];
+    assert_eq!(
+        refused_by(&id, None, Some(&session), &[], "cloudtrail:DescribeTrails"),
+        Some((PolicyType::Session, false))
+    );
+    // Every SCP level must allow; an explicit deny at any level wins over everything.
+    let full = identity(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
+    let levels = vec![vec![&full], vec![&full, &no_stop], vec![&full]];
+    assert_eq!(
+        refused_by(&id, None, None, &levels, "cloudtrail:StopLogging"),
+        Some((PolicyType::Scp, true))
+    );
+    assert_eq!(
+        refused_by(&id, None, None, &levels, "cloudtrail:StartLogging"),
+        None
+    );
+    let narrow = vec![vec![&full], vec![&s3_only]];
+    assert_eq!(
+        refused_by(&id, None, None, &narrow, "cloudtrail:StartLogging"),
+        Some((PolicyType::Scp, false))
+    );
+    // The SCP's deny is named even when the caller's own policy denies too.
+    assert_eq!(
+        refused_by(
+            &[&admin, &no_stop],
+            None,
+            None,
+            &levels,
+            "cloudtrail:StopLogging"
+        ),
+        Some((PolicyType::Scp, true))
+    );
+}
+
+#[test]
+fn a_resource_grant_to_the_user_itself_escapes_its_boundary() {
+    let s3_only = identity(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#);
+    let caller = user(MEMBER, "alice");
+    let grant = parse(
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{MEMBER}:user/alice"}},"Action":"sts:AssumeRole"}}]}}"#
+        ),
+        &PolicyKind::Trust,
+    );
+    let context = Context::new();
+    let outcome = authorize_explained(
+        &Authorization {
+            identity_policies: &[],
+            boundary: Some(&s3_only),
+            resource_policy: Some(&grant),
+            resource_owner: Some(MEMBER),
+            ..Authorization::default()
+        },
+        &Request {
+            caller: &caller,
+            action: "sts:AssumeRole",
+            resource: "arn:aws:iam::222222222222:role/R",
+            context: &context,
+        },
+    );
+    assert!(outcome.is_allowed(), "{outcome:?}");
+}

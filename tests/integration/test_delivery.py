@@ -213,3 +213,37 @@ def test_cloudtrail_own_writes_are_data_events_by_the_service(quick):
     # Data events stay out of event history.
     assert [e for e in ct.get_paginator("lookup_events").paginate().build_full_result()["Events"]
             if e["EventName"] == "PutObject"] == []
+
+
+def test_refused_calls_are_delivered_with_their_errors(quick):
+    """A call the authorization decision refuses is delivered like any other, with the error
+    code and message the caller got; IAM's own calls arrive as global service events."""
+    ct, s3, arn = logging_trail(quick, IncludeGlobalServiceEvents=True, IsMultiRegionTrail=True)
+    iam = quick.client("iam")
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="describe", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = quick.client("cloudtrail", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert [t["Name"] for t in reader.describe_trails()["trailList"]] == ["trail-1"]
+    with pytest.raises(Exception) as e:
+        reader.stop_logging(Name="trail-1")
+    message = e.value.response["Error"]["Message"]
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert message == (
+        f"User: arn:aws:iam::{MANAGEMENT}:user/reader is not authorized to perform: cloudtrail:StopLogging "
+        f"on resource: {arn} because no identity-based policy allows the cloudtrail:StopLogging action")
+    rid = e.value.response["ResponseMetadata"]["RequestId"]
+    [(_, rec)] = wait_for(lambda: [r for r in delivered(s3) if r[1]["requestID"] == rid])
+    assert (rec["eventName"], rec["errorCode"], rec["errorMessage"]) == ("StopLogging", "AccessDeniedException", message)
+    assert rec["userIdentity"]["arn"] == f"arn:aws:iam::{MANAGEMENT}:user/reader"
+    assert rec["userIdentity"]["accessKeyId"] == key["AccessKeyId"]
+    # The trail kept logging.
+    assert ct.get_trail_status(Name="trail-1")["IsLogging"] is True
+    # IAM's calls: us-east-1, iam.amazonaws.com, delivered under us-east-1's prefix.
+    created = wait_for(lambda: [r for r in delivered(s3) if r[1]["eventName"] == "CreateUser"])
+    [(created_key, created_rec)] = created
+    assert (created_rec["eventSource"], created_rec["awsRegion"]) == ("iam.amazonaws.com", "us-east-1")
+    assert f"/CloudTrail/us-east-1/" in created_key
+    assert created_rec["requestParameters"] == {"userName": "reader"}

@@ -1473,3 +1473,112 @@ def test_account_authorization_details(fresh):
     assert only_users["GroupDetailList"] == [] and only_users["RoleDetailList"] == [] and only_users["Policies"] == []
     local = authorization_details(c, Filter=["LocalManagedPolicy"])["Policies"]
     assert [x["Arn"] for x in local] == [arn]
+
+
+# --- centralized root access and service-linked roles ---------------------------------------
+
+
+def test_assume_root_gives_a_task_scoped_root_session(fresh):
+    organization(fresh)
+    member = member_account(fresh)
+    org = fresh.client("organizations")
+    sts = fresh.client("sts")
+    audit = {"arn": AWS_POLICY + "root-task/IAMAuditRootUserCredentials"}
+    # Without centralized root access the management account may not step in.
+    e = raises(sts.assume_root, TargetPrincipal=member, TaskPolicyArn=audit)
+    assert err(e)[:2] == ("AccessDenied", 403)
+    c = iam(fresh)
+    e = raises(c.enable_organizations_root_sessions)
+    assert err(e)[0] == "ServiceAccessNotEnabledException"
+    org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    out = c.enable_organizations_root_sessions()
+    o = org.describe_organization()["Organization"]
+    assert (out["OrganizationId"], out["EnabledFeatures"]) == (o["Id"], ["RootSessions"])
+    assert c.list_organizations_features()["EnabledFeatures"] == ["RootSessions"]
+    # A member's admin is not the management account.
+    member_iam = iam(fresh, **assumed(fresh, f"arn:aws:iam::{member}:role/{ORG_ROLE}", "member-admin"))
+    assert err(raises(member_iam.list_organizations_features))[0] == (
+        "AccountNotManagementOrDelegatedAdministratorException")
+
+    creds = sts.assume_root(TargetPrincipal=member, TaskPolicyArn=audit, DurationSeconds=900)
+    assert creds["SourceIdentity"] == ADMIN_ARN
+    k = creds["Credentials"]
+    assert k["AccessKeyId"].startswith("ASIA")
+    left = (k["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 800 < left < 902
+    root = {"key": k["AccessKeyId"], "secret": k["SecretAccessKey"], "token": k["SessionToken"]}
+    assert fresh.client("sts", **root).get_caller_identity()["Arn"] == f"arn:aws:iam::{member}:root"
+    # The audit task may read the root user's credentials, and nothing else.
+    root_iam = iam(fresh, **root)
+    assert root_iam.list_access_keys()["AccessKeyMetadata"] == []
+    e = raises(root_iam.create_user, UserName="sneaky")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    assert err(e)[2].endswith("with an explicit deny in a session policy"), err(e)[2]
+    e = raises(fresh.client("cloudtrail", **root).describe_trails)
+    assert err(e)[0] == "AccessDeniedException"
+    # Only AWS's task policies, only member accounts, at most 15 minutes.
+    e = raises(sts.assume_root, TargetPrincipal=member, TaskPolicyArn={"arn": ADMINISTRATOR})
+    assert err(e)[:2] == ("AccessDenied", 403)
+    e = raises(sts.assume_root, TargetPrincipal=MANAGEMENT, TaskPolicyArn=audit)
+    assert err(e)[:2] == ("AccessDenied", 403)
+    e = raises(fresh.client("sts", parameter_validation=False).assume_root, TargetPrincipal=member,
+               TaskPolicyArn=audit, DurationSeconds=901)
+    assert err(e)[:2] == ("ValidationError", 400)
+    c.disable_organizations_root_sessions()
+    assert c.list_organizations_features()["EnabledFeatures"] == []
+
+
+def test_cloudtrail_trusted_access_creates_its_service_linked_role(fresh):
+    organization(fresh)
+    c = iam(fresh)
+    assert err(raises(c.get_role, RoleName="AWSServiceRoleForCloudTrail"))[:2] == ("NoSuchEntity", 404)
+    fresh.client("organizations").enable_aws_service_access(ServicePrincipal=CT)
+    role = c.get_role(RoleName="AWSServiceRoleForCloudTrail")["Role"]
+    assert role["Path"] == "/aws-service-role/cloudtrail.amazonaws.com/"
+    assert role["Arn"] == f"arn:aws:iam::{MANAGEMENT}:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail"
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": CT}
+    assert c.list_attached_role_policies(RoleName="AWSServiceRoleForCloudTrail")["AttachedPolicies"] == [{
+        "PolicyName": "CloudTrailServiceRolePolicy",
+        "PolicyArn": AWS_POLICY + "aws-service-role/CloudTrailServiceRolePolicy"}]
+    # AWS's to change, not the account's.
+    e = raises(c.delete_role, RoleName="AWSServiceRoleForCloudTrail")
+    assert err(e)[0] == "UnmodifiableEntity"
+    # The organization's own role is there from the start.
+    assert c.get_role(RoleName="AWSServiceRoleForOrganizations")["Role"]["Path"] == (
+        "/aws-service-role/organizations.amazonaws.com/")
+    # Asking for it again says it is taken.
+    e = raises(c.create_service_linked_role, AWSServiceName=CT)
+    assert err(e)[0] == "InvalidInput"
+
+
+def test_resource_control_policies_bound_a_member_accounts_buckets(fresh):
+    root = organization(fresh)
+    org = fresh.client("organizations")
+    member = member_account(fresh)
+    enabled = org.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")["Root"]
+    assert {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"} in enabled["PolicyTypes"]
+    creds = assumed(fresh, f"arn:aws:iam::{member}:role/{ORG_ROLE}", "rcp-session")
+    s3 = fresh.client("s3", region="us-east-1", **creds)
+    s3.create_bucket(Bucket="member-data-bucket")
+    s3.put_object(Bucket="member-data-bucket", Key="before", Body=b"x")
+    # An RCP that refuses plain HTTP to the member's S3 resources, whoever asks.
+    content = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+    pid = org.create_policy(Name="tls-only", Description="", Type="RESOURCE_CONTROL_POLICY",
+                            Content=content)["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=pid, TargetId=member)
+    e = raises(s3.put_object, Bucket="member-data-bucket", Key="after", Body=b"x")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    assert err(e)[2] == (
+        f"User: arn:aws:sts::{member}:assumed-role/{ORG_ROLE}/rcp-session is not authorized to perform: "
+        f"s3:PutObject on resource: \"arn:aws:s3:::member-data-bucket/after\" "
+        "with an explicit deny in a resource control policy")
+    # The management account's own buckets are never bound by RCPs.
+    mgmt = fresh.client("s3", region="us-east-1")
+    mgmt.create_bucket(Bucket="mgmt-data-bucket")
+    mgmt.put_object(Bucket="mgmt-data-bucket", Key="k", Body=b"x")
+    # Other services' resources are not S3's: the member's trails are untouched.
+    assert fresh.client("cloudtrail", **creds).describe_trails()["trailList"] == []
+    org.detach_policy(PolicyId=pid, TargetId=member)
+    s3.put_object(Bucket="member-data-bucket", Key="after", Body=b"x")

@@ -98,25 +98,6 @@ pub fn account_prefix(account: &str) -> Vec<u8> {
     format!("{account}/").into_bytes()
 }
 
-/// The partition of a region's ARNs (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, ...).
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("eu-isoe-") {
-        "aws-iso-e"
-    } else if region.starts_with("us-isof-") {
-        "aws-iso-f"
-    } else {
-        "aws"
-    }
-}
-
 pub fn account(r: &dyn Reader, id: &str) -> StoreResult<Option<Account>> {
     r.get_json(ACCOUNTS, id.as_bytes())
 }

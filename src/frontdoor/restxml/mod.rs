@@ -73,10 +73,12 @@ where
             .get(http::header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() != b"0");
     let body: ReqBody = body.map_err(|e| BodyError(e.to_string())).boxed_unsync();
+    let partition = super::route::partition(&parts);
     let result = handle(app, &parts, body, peer, &mut served).await;
     served.response = Some(match result {
         Ok(r) => r,
-        Err(e) => {
+        Err(mut e) => {
+            e.message = super::json::localized(&e.message, partition);
             let mut r = render::error(&e, &request_id, head);
             // A refusal may come before the body was read (a client waiting on
             // `Expect: 100-continue` never sends it): the connection cannot be reused.

@@ -10,6 +10,7 @@
 mod account;
 mod attached;
 mod errors;
+pub mod features;
 mod groups;
 mod inline;
 pub mod input;
@@ -190,6 +191,16 @@ fn dispatch(c: &Call, w: &mut dyn Writer, op: &str) -> Result<Value, AwsError> {
         "GetCredentialReport" => account::get_credential_report(c, w),
         "GetAccountPasswordPolicy" => account::password_policy(c, w),
 
+        "ListOrganizationsFeatures" => features::list(c, w),
+        "EnableOrganizationsRootSessions" => features::set(c, w, features::ROOT_SESSIONS, true),
+        "DisableOrganizationsRootSessions" => features::set(c, w, features::ROOT_SESSIONS, false),
+        "EnableOrganizationsRootCredentialsManagement" => {
+            features::set(c, w, features::ROOT_CREDENTIALS, true)
+        }
+        "DisableOrganizationsRootCredentialsManagement" => {
+            features::set(c, w, features::ROOT_CREDENTIALS, false)
+        }
+
         "SimulatePrincipalPolicy" => simulate::principal(c, w),
         "SimulateCustomPolicy" => simulate::custom(c, w),
 
@@ -280,7 +291,9 @@ fn resource(r: &dyn Reader, c: &Call, op: &str) -> Result<String, AwsError> {
         ));
     }
     if SELF_OPS.contains(&op) {
-        if let crate::auth::PrincipalKind::User { .. } = c.ctx.principal.kind {
+        if let crate::auth::PrincipalKind::User { .. } | crate::auth::PrincipalKind::Root =
+            c.ctx.principal.kind
+        {
             return Ok(c.ctx.principal.arn());
         }
     }

@@ -12,9 +12,16 @@ use crate::error::AwsError;
 use crate::store::{Reader, ReaderExt, Writer, WriterExt};
 use std::ops::Bound;
 
-/// Regions a LocationConstraint may name (the commercial partition). `EU` is S3's legacy name
-/// for eu-west-1.
+/// Regions a LocationConstraint may name (the commercial partition, then the China, GovCloud and
+/// isolated partitions' own). `EU` is S3's legacy name for eu-west-1.
 pub const REGIONS: &[&str] = &[
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
     "af-south-1",
     "ap-east-1",
     "ap-east-2",

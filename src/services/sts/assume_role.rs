@@ -223,8 +223,7 @@ pub fn assume_role(
         tags,
         transitive_tag_keys: transitive,
         source_identity: source_identity.clone(),
-        mfa: false,
-        window: None,
+        ..Session::default()
     }));
     let creds = session::issue(
         app.auth.sealer(),

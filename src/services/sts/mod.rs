@@ -4,6 +4,7 @@
 //! session policies and tags, the credentials shape).
 
 mod assume_role;
+mod assume_root;
 mod info;
 mod session_input;
 mod tokens;
@@ -28,6 +29,7 @@ pub fn call(
         "GetAccessKeyInfo" => info::get_access_key_info(w, ctx, params),
         "DecodeAuthorizationMessage" => info::decode_authorization_message(app, w, ctx, params),
         "AssumeRole" => assume_role::assume_role(app, w, ctx, params),
+        "AssumeRoot" => assume_root::assume_root(app, w, ctx, params),
         "GetSessionToken" => tokens::get_session_token(app, w, ctx, params),
         "GetFederationToken" => tokens::get_federation_token(app, w, ctx, params),
         other if known(other) => Err(AwsError::new(
