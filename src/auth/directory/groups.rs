@@ -31,11 +31,14 @@ pub fn group(r: &dyn Reader, account: &str, name: &str) -> StoreResult<Option<Gr
 }
 
 pub fn put_group(w: &mut dyn Writer, g: &Group) -> StoreResult<()> {
-    w.put_json(GROUPS, &name_key(&g.account, &g.name), g)
+    w.put_json(GROUPS, &name_key(&g.account, &g.name), g)?;
+    super::touch(w)
 }
 
 pub fn delete_group(w: &mut dyn Writer, account: &str, name: &str) -> StoreResult<bool> {
-    w.delete(GROUPS, &name_key(account, name))
+    let was = w.delete(GROUPS, &name_key(account, name))?;
+    super::touch(w)?;
+    Ok(was)
 }
 
 pub fn groups(r: &dyn Reader, account: &str) -> StoreResult<Vec<Group>> {

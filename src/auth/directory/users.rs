@@ -48,12 +48,16 @@ pub fn user(r: &dyn Reader, account: &str, name: &str) -> StoreResult<Option<Use
     r.get_json(USERS, &name_key(account, name))
 }
 
+/// Saves a user; like every directory write that bears on access, it moves the version.
 pub fn put_user(w: &mut dyn Writer, u: &User) -> StoreResult<()> {
-    w.put_json(USERS, &name_key(&u.account, &u.name), u)
+    w.put_json(USERS, &name_key(&u.account, &u.name), u)?;
+    super::touch(w)
 }
 
 pub fn delete_user(w: &mut dyn Writer, account: &str, name: &str) -> StoreResult<bool> {
-    w.delete(USERS, &name_key(account, name))
+    let was = w.delete(USERS, &name_key(account, name))?;
+    super::touch(w)?;
+    Ok(was)
 }
 
 /// Every user of an account, in name order.
@@ -89,6 +93,5 @@ pub fn create_user(
         legacy_policies: Vec::new(),
     };
     put_user(w, &u)?;
-    super::touch(w)?;
     Ok(u)
 }

@@ -205,7 +205,6 @@ pub fn put_boundary(c: &Call, w: &mut dyn Writer, kind: Entity) -> Result<Value,
             directory::put_role(w, &r)?;
         }
     }
-    directory::touch(w)?;
     Ok(json!({}))
 }
 
@@ -225,6 +224,5 @@ pub fn delete_boundary(c: &Call, w: &mut dyn Writer, kind: Entity) -> Result<Val
             directory::put_role(w, &r)?;
         }
     }
-    directory::touch(w)?;
     Ok(json!({}))
 }

@@ -45,7 +45,6 @@ pub fn create(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
         attached: Vec::new(),
     };
     directory::put_group(w, &g)?;
-    directory::touch(w)?;
     Ok(json!({"Group": group_json(&g)}))
 }
 
@@ -90,7 +89,6 @@ pub fn update(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
     }
     let Some(new) = new_name.filter(|n| *n != g.name) else {
         directory::put_group(w, &g)?;
-        directory::touch(w)?;
         return Ok(json!({}));
     };
     if !new.eq_ignore_ascii_case(&g.name) && directory::group(w, &c.account, new)?.is_some() {
@@ -119,7 +117,6 @@ pub fn update(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
             directory::add_member(w, &g, &mut fresh)?;
         }
     }
-    directory::touch(w)?;
     Ok(json!({}))
 }
 
@@ -142,7 +139,6 @@ pub fn delete(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
         ));
     }
     directory::delete_group(w, &c.account, &g.name)?;
-    directory::touch(w)?;
     Ok(json!({}))
 }
 

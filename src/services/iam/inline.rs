@@ -48,7 +48,6 @@ fn with_inline<T>(
             let (out, save) = change(&u.name.clone(), &mut u.inline)?;
             if save {
                 directory::put_user(w, &u)?;
-                directory::touch(w)?;
             }
             Ok(out)
         }
@@ -57,7 +56,6 @@ fn with_inline<T>(
             let (out, save) = change(&g.name.clone(), &mut g.inline)?;
             if save {
                 directory::put_group(w, &g)?;
-                directory::touch(w)?;
             }
             Ok(out)
         }

@@ -31,7 +31,6 @@ fn with_tags<T>(
             let (out, save) = change(&mut u.tags)?;
             if save {
                 directory::put_user(w, &u)?;
-                directory::touch(w)?;
             }
             Ok(out)
         }

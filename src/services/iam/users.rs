@@ -140,7 +140,6 @@ pub fn update(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
         }
         _ => directory::put_user(w, &u)?,
     }
-    directory::touch(w)?;
     Ok(json!({}))
 }
 
@@ -206,6 +205,5 @@ pub fn delete(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
         ));
     }
     directory::delete_user(w, &c.account, &u.name)?;
-    directory::touch(w)?;
     Ok(json!({}))
 }
