@@ -3,6 +3,7 @@
 //! request's method, URI, headers and payload hash into a [`Principal`] or a [`Refusal`].
 
 pub mod directory;
+pub mod federation;
 pub mod principal;
 pub mod sealer;
 pub mod session;
@@ -32,8 +33,16 @@ pub enum Refusal {
     Missing,
     Signature(AuthFailure),
     UnknownKey(String),
-    /// A session token that is not ours, altered, or belongs to another key.
+    /// A session token that is not ours, altered, belongs to another key, or came with a
+    /// long-term key (which carries none).
     InvalidToken,
+    /// The credential scope names another service than the one the request is for.
+    WrongService {
+        expected: String,
+        scoped: String,
+    },
+    /// The credential scope's region is not a region.
+    InvalidRegion,
     ExpiredToken,
     Internal(String),
 }
@@ -89,6 +98,9 @@ pub struct Request<'a> {
     /// from `x-amz-content-sha256`.
     pub body_sha256: Option<&'a str>,
     pub s3: bool,
+    /// The service the request is for (`cloudtrail`, `sts`, `s3`, ...): its credential scope
+    /// must name it.
+    pub service: &'a str,
 }
 
 impl Authenticator {
@@ -232,6 +244,15 @@ impl Authenticator {
         auth: ParsedAuth,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Authenticated, Refusal> {
+        if auth.scope.service != req.service {
+            return Err(Refusal::WrongService {
+                expected: req.service.to_string(),
+                scoped: auth.scope.service.clone(),
+            });
+        }
+        if !is_region(&auth.scope.region) {
+            return Err(Refusal::InvalidRegion);
+        }
         let (secret, principal) = self.resolve(
             &auth.scope.access_key_id,
             auth.security_token.as_deref(),
@@ -307,6 +328,10 @@ impl Authenticator {
         token: Option<&str>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(String, Principal), Refusal> {
+        // A token belongs to the temporary key it was issued with; a long-term key has none.
+        if token.is_some() && !key_id.starts_with("ASIA") {
+            return Err(Refusal::InvalidToken);
+        }
         if key_id == self.bootstrap.access_key_id {
             return Ok((
                 self.bootstrap.secret_access_key.clone(),
@@ -334,4 +359,16 @@ impl Authenticator {
             .map_err(|e| Refusal::Internal(e.to_string()))?
             .ok_or_else(|| Refusal::UnknownKey(key_id.to_string()))
     }
+}
+
+/// A region name as AWS forms them (`us-east-1`, `cn-north-1`, `us-gov-west-1`,
+/// `us-isob-east-1`): lower-case words and a number, joined by dashes.
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
 }

@@ -84,6 +84,7 @@ where
         app,
         parts,
         body,
+        service_name(service),
         "RequestEntityTooLargeException",
         "SerializationException",
         |r| refusal::json(r, cloudtrail),

@@ -91,6 +91,7 @@ pub(crate) async fn read_and_authenticate<B>(
     app: &App,
     parts: &Parts,
     body: B,
+    service: &str,
     too_large: &'static str,
     broken: &'static str,
     refuse: impl FnOnce(crate::auth::Refusal) -> crate::error::AwsError,
@@ -115,6 +116,7 @@ where
             headers: &parts.headers,
             body_sha256: Some(&hash),
             s3: false,
+            service,
         })
         .map_err(refuse)?;
     Ok((bytes, authenticated))

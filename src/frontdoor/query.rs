@@ -83,6 +83,7 @@ where
         app,
         parts,
         body,
+        service.name(),
         "RequestEntityTooLarge",
         "MalformedQueryString",
         refusal::query,

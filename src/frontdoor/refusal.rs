@@ -21,6 +21,16 @@ pub fn json(r: Refusal, cloudtrail: bool) -> AwsError {
             AwsError::new(status, "UnrecognizedClientException", INVALID_TOKEN)
         }
         Refusal::ExpiredToken => AwsError::new(status, "ExpiredTokenException", EXPIRED_TOKEN),
+        Refusal::WrongService { expected, .. } => AwsError::new(
+            status,
+            "InvalidSignatureException",
+            format!("Credential should be scoped to correct service: '{expected}'. "),
+        ),
+        Refusal::InvalidRegion => AwsError::new(
+            status,
+            "InvalidSignatureException",
+            "Credential should be scoped to a valid region. ",
+        ),
         Refusal::Internal(m) => AwsError::internal(m),
         Refusal::Signature(f) => match f {
             AuthFailure::SignatureMismatch { .. } => {
@@ -56,6 +66,16 @@ pub fn query(r: Refusal) -> AwsError {
             AwsError::new(403, "InvalidClientTokenId", INVALID_TOKEN)
         }
         Refusal::ExpiredToken => AwsError::new(403, "ExpiredToken", EXPIRED_TOKEN),
+        Refusal::WrongService { expected, .. } => AwsError::new(
+            403,
+            "SignatureDoesNotMatch",
+            format!("Credential should be scoped to correct service: '{expected}'. "),
+        ),
+        Refusal::InvalidRegion => AwsError::new(
+            403,
+            "SignatureDoesNotMatch",
+            "Credential should be scoped to a valid region. ",
+        ),
         Refusal::Internal(m) => AwsError::internal(m),
         Refusal::Signature(f) => match f {
             AuthFailure::SignatureMismatch { .. } => {
@@ -86,6 +106,16 @@ pub fn s3(r: Refusal) -> AwsError {
         .with("AWSAccessKeyId", key),
         Refusal::InvalidToken => AwsError::new(400, "InvalidToken", "The provided token is malformed or otherwise invalid."),
         Refusal::ExpiredToken => AwsError::new(400, "ExpiredToken", "The provided token has expired."),
+        Refusal::WrongService { expected, scoped } => AwsError::new(
+            400,
+            "AuthorizationHeaderMalformed",
+            format!("The authorization header is malformed; incorrect service \"{scoped}\". This endpoint belongs to \"{expected}\"."),
+        ),
+        Refusal::InvalidRegion => AwsError::new(
+            400,
+            "AuthorizationHeaderMalformed",
+            "The authorization header is malformed; the region is not valid.",
+        ),
         Refusal::Internal(m) => {
             let mut e = AwsError::internal(m);
             e.code = "InternalError".into();

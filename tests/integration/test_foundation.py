@@ -425,3 +425,59 @@ def test_garbage_never_gets_a_5xx(fresh):
         not_served = status == 501 and (b"NotImplemented" in reply or method == "HEAD")
         assert 200 <= status < 500 or not_served, (i, method, headers, status, reply[:200])
     assert fresh.client("sts").get_caller_identity()["Account"] == MANAGEMENT
+
+
+def test_a_session_token_must_belong_to_its_temporary_key(fresh):
+    """A token sent with a long-term key, or a garbage token, is refused by every protocol."""
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fresh.client("sts", token="garbage").get_caller_identity()
+    assert err(e) == ("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+    # A real session token, but sent with the admin's long-term key.
+    c = fresh.client("sts").get_session_token()["Credentials"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fresh.client("sts", token=c["SessionToken"]).get_caller_identity()
+    assert err(e)[:2] == ("InvalidClientTokenId", 403)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fresh.client("cloudtrail", token="garbage").describe_trails()
+    assert err(e)[:2] == ("UnrecognizedClientException", 403)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fresh.client("organizations", token="garbage").list_roots()
+    assert err(e)[:2] == ("UnrecognizedClientException", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fresh.client("s3", token="garbage").list_buckets()
+    assert err(e)[:2] == ("InvalidToken", 400)
+    # The CLI, as the issue reproduced it.
+    rc, _, stderr = fresh.cli("sts", "get-caller-identity", token="garbage", check=False)
+    assert rc != 0 and "InvalidClientTokenId" in stderr
+    # The session's own key with its token works.
+    ident = fresh.client("sts", key=c["AccessKeyId"], secret=c["SecretAccessKey"],
+                         token=c["SessionToken"]).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:iam::{MANAGEMENT}:user/admin"
+
+
+def scoped_to(service, region=None):
+    """Signs requests with another service (or region) in the credential scope."""
+    real = botocore.auth.SigV4Auth.__init__
+
+    def init(self, credentials, service_name, region_name, *a, **kw):
+        real(self, credentials, service, region or region_name, *a, **kw)
+    return mock.patch.object(botocore.auth.SigV4Auth, "__init__", init)
+
+
+def test_the_credential_scope_must_name_the_service_and_a_region(fresh):
+    with scoped_to("s3"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            fresh.client("cloudtrail").describe_trails()
+    assert err(e) == ("InvalidSignatureException", 403, "Credential should be scoped to correct service: 'cloudtrail'. ")
+    with scoped_to("cloudtrail"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            fresh.client("organizations").list_roots()
+    assert err(e) == ("InvalidSignatureException", 400, "Credential should be scoped to correct service: 'organizations'. ")
+    with scoped_to("sts", region="not_a_region"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            fresh.client("sts").get_caller_identity()
+    assert err(e) == ("SignatureDoesNotMatch", 403, "Credential should be scoped to a valid region. ")
+    with scoped_to("cloudtrail", region="nowhere"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            fresh.client("cloudtrail").describe_trails()
+    assert err(e) == ("InvalidSignatureException", 403, "Credential should be scoped to a valid region. ")

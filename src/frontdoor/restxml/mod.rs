@@ -161,6 +161,7 @@ async fn handle(
             headers: &parts.headers,
             body_sha256: None,
             s3: true,
+            service: "s3",
         })
         .map_err(refusal::s3)?;
     served.account = authenticated.principal.account.clone();
