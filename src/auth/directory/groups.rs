@@ -1,7 +1,7 @@
 //! IAM groups and their members.
 
 use super::{name_key, Inline, User, GROUPS, GROUP_MEMBERS};
-use crate::store::{Reader, ReaderExt, StoreResult, Writer, WriterExt};
+use crate::store::{Reader, StoreResult, Writer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -27,27 +27,20 @@ impl Group {
 }
 
 pub fn group(r: &dyn Reader, account: &str, name: &str) -> StoreResult<Option<Group>> {
-    r.get_json(GROUPS, &name_key(account, name))
+    super::get_named(r, GROUPS, account, name)
 }
 
 pub fn put_group(w: &mut dyn Writer, g: &Group) -> StoreResult<()> {
-    w.put_json(GROUPS, &name_key(&g.account, &g.name), g)?;
-    super::touch(w)
+    super::put_named(w, GROUPS, &g.account, &g.name, g)
 }
 
 pub fn delete_group(w: &mut dyn Writer, account: &str, name: &str) -> StoreResult<bool> {
-    let was = w.delete(GROUPS, &name_key(account, name))?;
-    super::touch(w)?;
-    Ok(was)
+    super::delete_named(w, GROUPS, account, name)
 }
 
+/// Every group of an account, in name order.
 pub fn groups(r: &dyn Reader, account: &str) -> StoreResult<Vec<Group>> {
-    Ok(
-        r.scan_prefix_json::<Group>(GROUPS, &super::account_prefix(account), usize::MAX)?
-            .into_iter()
-            .map(|(_, g)| g)
-            .collect(),
-    )
+    super::list_named(r, GROUPS, account)
 }
 
 fn member_key(account: &str, group: &str, user: &str) -> Vec<u8> {
@@ -94,20 +87,8 @@ pub fn remove_member(w: &mut dyn Writer, group: &Group, user: &mut User) -> Stor
 pub fn members(r: &dyn Reader, group: &Group) -> StoreResult<Vec<User>> {
     let mut prefix = name_key(&group.account, &group.name);
     prefix.push(b'/');
-    let end = crate::store::prefix_end(&prefix);
-    let rows = r.scan(
-        GROUP_MEMBERS,
-        std::ops::Bound::Included(prefix.as_slice()),
-        match &end {
-            Some(e) => std::ops::Bound::Excluded(e.as_slice()),
-            None => std::ops::Bound::Unbounded,
-        },
-        usize::MAX,
-        false,
-    )?;
     let mut out = Vec::new();
-    for (k, _) in rows {
-        let name = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+    for (name, _) in super::keys_under(r, GROUP_MEMBERS, &prefix)? {
         if let Some(u) = super::user(r, &group.account, &name)? {
             out.push(u);
         }

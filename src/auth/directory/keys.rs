@@ -70,20 +70,8 @@ pub fn delete_access_key(w: &mut dyn Writer, k: &AccessKey) -> StoreResult<()> {
 pub fn keys_of(r: &dyn Reader, account: &str, user: &str) -> StoreResult<Vec<AccessKey>> {
     let mut prefix = name_key(account, user);
     prefix.push(b'/');
-    let end = crate::store::prefix_end(&prefix);
-    let rows = r.scan(
-        USER_KEYS,
-        std::ops::Bound::Included(prefix.as_slice()),
-        match &end {
-            Some(e) => std::ops::Bound::Excluded(e.as_slice()),
-            None => std::ops::Bound::Unbounded,
-        },
-        usize::MAX,
-        false,
-    )?;
     let mut out = Vec::new();
-    for (k, _) in rows {
-        let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+    for (id, _) in super::keys_under(r, USER_KEYS, &prefix)? {
         if let Some(key) = access_key(r, &id)? {
             out.push(key);
         }

@@ -19,6 +19,8 @@
 //! | `iam.keys` | access key id | [`AccessKey`] |
 //! | `iam.user_keys` | `account/lower(user)/key id` | empty |
 //! | `iam.aliases` | account id | alias (and `=alias` → account id, for uniqueness) |
+//! | `iam.oidc_providers` | `account/<url without https://>` | [`OidcProvider`] (with its JWKS) |
+//! | `iam.saml_providers` | `account/lower(name)` | [`SamlProvider`] |
 //! | `iam.meta` | `management-account`, `generation`, `version` | |
 //!
 //! IAM names are unique without regard to case ("Bob" and "bob" are one user), so keys hold
@@ -29,6 +31,7 @@ mod keys;
 pub mod managed;
 mod policies;
 mod profiles;
+mod providers;
 mod roles;
 mod users;
 
@@ -36,6 +39,7 @@ pub use groups::*;
 pub use keys::*;
 pub use policies::*;
 pub use profiles::*;
+pub use providers::*;
 pub use roles::*;
 pub use users::*;
 
@@ -55,6 +59,8 @@ pub const PROFILES: Table = Table("iam.profiles");
 pub const KEYS: Table = Table("iam.keys");
 pub const USER_KEYS: Table = Table("iam.user_keys");
 pub const ALIASES: Table = Table("iam.aliases");
+pub const OIDC_PROVIDERS: Table = Table("iam.oidc_providers");
+pub const SAML_PROVIDERS: Table = Table("iam.saml_providers");
 pub const META: Table = Table("iam.meta");
 
 const MANAGEMENT: &[u8] = b"management-account";
@@ -96,6 +102,68 @@ pub fn name_key(account: &str, name: &str) -> Vec<u8> {
 /// `account/`: the prefix of an account's entities.
 pub fn account_prefix(account: &str) -> Vec<u8> {
     format!("{account}/").into_bytes()
+}
+
+/// The entity named `name` of `account` in `table`.
+fn get_named<T: serde::de::DeserializeOwned>(
+    r: &dyn Reader,
+    table: Table,
+    account: &str,
+    name: &str,
+) -> StoreResult<Option<T>> {
+    r.get_json(table, &name_key(account, name))
+}
+
+/// Saves an entity under its name; every such write bears on access, so it moves the version.
+fn put_named<T: Serialize>(
+    w: &mut dyn Writer,
+    table: Table,
+    account: &str,
+    name: &str,
+    value: &T,
+) -> StoreResult<()> {
+    w.put_json(table, &name_key(account, name), value)?;
+    touch(w)
+}
+
+fn delete_named(w: &mut dyn Writer, table: Table, account: &str, name: &str) -> StoreResult<bool> {
+    let was = w.delete(table, &name_key(account, name))?;
+    touch(w)?;
+    Ok(was)
+}
+
+/// Every entity of `account` in `table`, in name order.
+fn list_named<T: serde::de::DeserializeOwned>(
+    r: &dyn Reader,
+    table: Table,
+    account: &str,
+) -> StoreResult<Vec<T>> {
+    Ok(
+        r.scan_prefix_json::<T>(table, &account_prefix(account), usize::MAX)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect(),
+    )
+}
+
+/// The last segment of every key of `table` that starts with `prefix`, in key order (the
+/// members of a group, a user's key ids, a policy's attachments).
+fn keys_under(r: &dyn Reader, table: Table, prefix: &[u8]) -> StoreResult<Vec<(String, Vec<u8>)>> {
+    let end = crate::store::prefix_end(prefix);
+    let rows = r.scan(
+        table,
+        std::ops::Bound::Included(prefix),
+        match &end {
+            Some(e) => std::ops::Bound::Excluded(e.as_slice()),
+            None => std::ops::Bound::Unbounded,
+        },
+        usize::MAX,
+        false,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|(k, v)| (String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v))
+        .collect())
 }
 
 pub fn account(r: &dyn Reader, id: &str) -> StoreResult<Option<Account>> {

@@ -1,11 +1,10 @@
 //! Customer managed policies with their versions, and which users, groups and roles have which
 //! managed policies attached (AWS managed or customer managed).
 
-use super::{group, managed, name_key, put_group, put_role, put_user, role, user, Tag};
+use super::{group, managed, put_group, put_role, put_user, role, user, Tag};
 use super::{ATTACHMENTS, POLICIES};
-use crate::store::{Reader, ReaderExt, StoreResult, Writer, WriterExt};
+use crate::store::{Reader, StoreResult, Writer};
 use serde::{Deserialize, Serialize};
-use std::ops::Bound;
 
 /// At most this many versions per customer managed policy, as AWS allows.
 pub const MAX_VERSIONS: usize = 5;
@@ -100,10 +99,7 @@ pub fn customer_policy(r: &dyn Reader, arn: &str) -> StoreResult<Option<ManagedP
     if account == "aws" {
         return Ok(None);
     }
-    Ok(
-        r.get_json::<ManagedPolicy>(POLICIES, &name_key(account, name))?
-            .filter(|p| p.path == path && p.name == name),
-    )
+    Ok(customer_policy_named(r, account, name)?.filter(|p| p.path == path && p.name == name))
 }
 
 pub fn customer_policy_named(
@@ -111,26 +107,19 @@ pub fn customer_policy_named(
     account: &str,
     name: &str,
 ) -> StoreResult<Option<ManagedPolicy>> {
-    r.get_json(POLICIES, &name_key(account, name))
+    super::get_named(r, POLICIES, account, name)
 }
 
 pub fn put_policy(w: &mut dyn Writer, p: &ManagedPolicy) -> StoreResult<()> {
-    w.put_json(POLICIES, &name_key(&p.account, &p.name), p)?;
-    super::touch(w)
+    super::put_named(w, POLICIES, &p.account, &p.name, p)
 }
 
 pub fn delete_policy(w: &mut dyn Writer, p: &ManagedPolicy) -> StoreResult<()> {
-    w.delete(POLICIES, &name_key(&p.account, &p.name))?;
-    super::touch(w)
+    super::delete_named(w, POLICIES, &p.account, &p.name).map(|_| ())
 }
 
 pub fn customer_policies(r: &dyn Reader, account: &str) -> StoreResult<Vec<ManagedPolicy>> {
-    Ok(
-        r.scan_prefix_json::<ManagedPolicy>(POLICIES, &super::account_prefix(account), usize::MAX)?
-            .into_iter()
-            .map(|(_, p)| p)
-            .collect(),
-    )
+    super::list_named(r, POLICIES, account)
 }
 
 /// The default version's document of a managed policy, AWS or customer managed.
@@ -153,6 +142,47 @@ fn attachment_key(account: &str, arn: &str, entity: Entity, name: &str) -> Vec<u
     k
 }
 
+/// Runs `change` on the attached list of an existing user, group or role, saving the entity
+/// when it says it changed the list; returns the entity's name as created, or None when there
+/// is no such entity.
+fn with_attached(
+    w: &mut dyn Writer,
+    entity: Entity,
+    account: &str,
+    name: &str,
+    change: impl FnOnce(&mut Vec<String>) -> bool,
+) -> StoreResult<Option<String>> {
+    Ok(match entity {
+        Entity::User => match user(w, account, name)? {
+            Some(mut u) => {
+                if change(&mut u.attached) {
+                    put_user(w, &u)?;
+                }
+                Some(u.name)
+            }
+            None => None,
+        },
+        Entity::Group => match group(w, account, name)? {
+            Some(mut g) => {
+                if change(&mut g.attached) {
+                    put_group(w, &g)?;
+                }
+                Some(g.name)
+            }
+            None => None,
+        },
+        Entity::Role => match role(w, account, name)? {
+            Some(mut r) => {
+                if change(&mut r.attached) {
+                    put_role(w, &r)?;
+                }
+                Some(r.name)
+            }
+            None => None,
+        },
+    })
+}
+
 /// Attaches a managed policy to an existing user, group or role of `account` (a no-op when it
 /// already is). Returns false when there is no such entity.
 pub fn attach(
@@ -162,41 +192,15 @@ pub fn attach(
     name: &str,
     arn: &str,
 ) -> StoreResult<bool> {
-    let add = |list: &mut Vec<String>| {
+    let added = |list: &mut Vec<String>| {
         let fresh = !list.iter().any(|a| a == arn);
         if fresh {
             list.push(arn.to_string());
         }
         fresh
     };
-    let real_name = match entity {
-        Entity::User => match user(w, account, name)? {
-            Some(mut u) => {
-                if add(&mut u.attached) {
-                    put_user(w, &u)?;
-                }
-                u.name
-            }
-            None => return Ok(false),
-        },
-        Entity::Group => match group(w, account, name)? {
-            Some(mut g) => {
-                if add(&mut g.attached) {
-                    put_group(w, &g)?;
-                }
-                g.name
-            }
-            None => return Ok(false),
-        },
-        Entity::Role => match role(w, account, name)? {
-            Some(mut r) => {
-                if add(&mut r.attached) {
-                    put_role(w, &r)?;
-                }
-                r.name
-            }
-            None => return Ok(false),
-        },
+    let Some(real_name) = with_attached(w, entity, account, name, added)? else {
+        return Ok(false);
     };
     w.put(
         ATTACHMENTS,
@@ -215,43 +219,14 @@ pub fn detach(
     name: &str,
     arn: &str,
 ) -> StoreResult<bool> {
-    let remove = |list: &mut Vec<String>| {
+    let mut was = false;
+    let removed = |list: &mut Vec<String>| {
         let before = list.len();
         list.retain(|a| a != arn);
-        before != list.len()
+        was = before != list.len();
+        was
     };
-    let was = match entity {
-        Entity::User => match user(w, account, name)? {
-            Some(mut u) => {
-                let was = remove(&mut u.attached);
-                if was {
-                    put_user(w, &u)?;
-                }
-                was
-            }
-            None => false,
-        },
-        Entity::Group => match group(w, account, name)? {
-            Some(mut g) => {
-                let was = remove(&mut g.attached);
-                if was {
-                    put_group(w, &g)?;
-                }
-                was
-            }
-            None => false,
-        },
-        Entity::Role => match role(w, account, name)? {
-            Some(mut r) => {
-                let was = remove(&mut r.attached);
-                if was {
-                    put_role(w, &r)?;
-                }
-                was
-            }
-            None => false,
-        },
-    };
+    with_attached(w, entity, account, name, removed)?;
     w.delete(ATTACHMENTS, &attachment_key(account, arn, entity, name))?;
     super::touch(w)?;
     Ok(was)
@@ -260,21 +235,9 @@ pub fn detach(
 /// Every entity of `account` the policy is attached to, users first, each kind in name order.
 pub fn attachments(r: &dyn Reader, account: &str, arn: &str) -> StoreResult<Vec<(Entity, String)>> {
     let prefix = attachment_prefix(account, arn);
-    let end = crate::store::prefix_end(&prefix);
-    let rows = r.scan(
-        ATTACHMENTS,
-        Bound::Included(prefix.as_slice()),
-        match &end {
-            Some(e) => Bound::Excluded(e.as_slice()),
-            None => Bound::Unbounded,
-        },
-        usize::MAX,
-        false,
-    )?;
-    let mut out: Vec<(Entity, String)> = rows
+    let mut out: Vec<(Entity, String)> = super::keys_under(r, ATTACHMENTS, &prefix)?
         .into_iter()
-        .filter_map(|(k, v)| {
-            let rest = std::str::from_utf8(&k[prefix.len()..]).ok()?;
+        .filter_map(|(rest, v)| {
             let (kind, _) = rest.split_once('/')?;
             Some((
                 Entity::from_word(kind)?,

@@ -1,8 +1,8 @@
 //! Instance profiles: containers for one role, which infrastructure code creates alongside
 //! roles.
 
-use super::{name_key, Tag, PROFILES};
-use crate::store::{Reader, ReaderExt, StoreResult, Writer, WriterExt};
+use super::{Tag, PROFILES};
+use crate::store::{Reader, StoreResult, Writer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -28,24 +28,17 @@ impl InstanceProfile {
 }
 
 pub fn profile(r: &dyn Reader, account: &str, name: &str) -> StoreResult<Option<InstanceProfile>> {
-    r.get_json(PROFILES, &name_key(account, name))
+    super::get_named(r, PROFILES, account, name)
 }
 
 pub fn put_profile(w: &mut dyn Writer, p: &InstanceProfile) -> StoreResult<()> {
-    w.put_json(PROFILES, &name_key(&p.account, &p.name), p)
+    super::put_named(w, PROFILES, &p.account, &p.name, p)
 }
 
 pub fn delete_profile(w: &mut dyn Writer, account: &str, name: &str) -> StoreResult<bool> {
-    w.delete(PROFILES, &name_key(account, name))
+    super::delete_named(w, PROFILES, account, name)
 }
 
 pub fn profiles(r: &dyn Reader, account: &str) -> StoreResult<Vec<InstanceProfile>> {
-    Ok(r.scan_prefix_json::<InstanceProfile>(
-        PROFILES,
-        &super::account_prefix(account),
-        usize::MAX,
-    )?
-    .into_iter()
-    .map(|(_, p)| p)
-    .collect())
+    super::list_named(r, PROFILES, account)
 }

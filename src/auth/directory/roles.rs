@@ -1,8 +1,8 @@
 //! IAM roles.
 
-use super::{name_key, Inline, Tag, ROLES};
+use super::{Inline, Tag, ROLES};
 use crate::ids;
-use crate::store::{Reader, ReaderExt, StoreResult, Writer, WriterExt};
+use crate::store::{Reader, StoreResult, Writer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -67,27 +67,20 @@ impl Role {
 }
 
 pub fn role(r: &dyn Reader, account: &str, name: &str) -> StoreResult<Option<Role>> {
-    r.get_json(ROLES, &name_key(account, name))
+    super::get_named(r, ROLES, account, name)
 }
 
 pub fn put_role(w: &mut dyn Writer, role: &Role) -> StoreResult<()> {
-    w.put_json(ROLES, &name_key(&role.account, &role.name), role)?;
-    super::touch(w)
+    super::put_named(w, ROLES, &role.account, &role.name, role)
 }
 
 pub fn delete_role(w: &mut dyn Writer, account: &str, name: &str) -> StoreResult<bool> {
-    let was = w.delete(ROLES, &name_key(account, name))?;
-    super::touch(w)?;
-    Ok(was)
+    super::delete_named(w, ROLES, account, name)
 }
 
+/// Every role of an account, in name order.
 pub fn roles(r: &dyn Reader, account: &str) -> StoreResult<Vec<Role>> {
-    Ok(
-        r.scan_prefix_json::<Role>(ROLES, &super::account_prefix(account), usize::MAX)?
-            .into_iter()
-            .map(|(_, x)| x)
-            .collect(),
-    )
+    super::list_named(r, ROLES, account)
 }
 
 /// The trust policy of a service-linked role: only the service may assume it.

@@ -1,8 +1,8 @@
 //! IAM users.
 
-use super::{name_key, Inline, Tag, USERS};
+use super::{Inline, Tag, USERS};
 use crate::ids;
-use crate::store::{Reader, ReaderExt, StoreResult, Writer, WriterExt};
+use crate::store::{Reader, StoreResult, Writer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,29 +45,20 @@ impl User {
 }
 
 pub fn user(r: &dyn Reader, account: &str, name: &str) -> StoreResult<Option<User>> {
-    r.get_json(USERS, &name_key(account, name))
+    super::get_named(r, USERS, account, name)
 }
 
-/// Saves a user; like every directory write that bears on access, it moves the version.
 pub fn put_user(w: &mut dyn Writer, u: &User) -> StoreResult<()> {
-    w.put_json(USERS, &name_key(&u.account, &u.name), u)?;
-    super::touch(w)
+    super::put_named(w, USERS, &u.account, &u.name, u)
 }
 
 pub fn delete_user(w: &mut dyn Writer, account: &str, name: &str) -> StoreResult<bool> {
-    let was = w.delete(USERS, &name_key(account, name))?;
-    super::touch(w)?;
-    Ok(was)
+    super::delete_named(w, USERS, account, name)
 }
 
 /// Every user of an account, in name order.
 pub fn users(r: &dyn Reader, account: &str) -> StoreResult<Vec<User>> {
-    Ok(
-        r.scan_prefix_json::<User>(USERS, &super::account_prefix(account), usize::MAX)?
-            .into_iter()
-            .map(|(_, u)| u)
-            .collect(),
-    )
+    super::list_named(r, USERS, account)
 }
 
 /// A new IAM user with no policies.
