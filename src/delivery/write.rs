@@ -92,6 +92,7 @@ pub async fn put(app: &Arc<App>, d: Delivery<'_>) -> Result<(), AwsError> {
                 ..Default::default()
             },
             storage_class: None,
+            ..Default::default()
         },
         body: ReceivedBody {
             blob: Some(blob.clone()),

@@ -17,6 +17,7 @@ use crate::error::AwsError;
 use crate::ids;
 use crate::services::s3::acl::{AclRequest, Permission};
 use crate::services::s3::checksums::Algorithm;
+use crate::services::s3::encryption::{self, Sse, SseRequest};
 use crate::services::s3::events;
 use crate::services::s3::objects::{
     self, CopyObjectInput, GetObjectInput, ObjectAttributes, PutObjectInput, ReadConditions,
@@ -27,6 +28,7 @@ use crate::services::s3::{
     acl, buckets, check_key, http_time, internal, invalid_argument, invalid_request, listing,
     multipart, policy, xml_time, AuthFacts, Call, ContentHeaders, MAX_METADATA,
 };
+use crate::services::s3::{bucket_config, public_access, tagging};
 use crate::services::RequestContext;
 use crate::store::Writer;
 use bytes::Bytes;
@@ -182,7 +184,7 @@ async fn handle(
     if app.settings.recording && !rec.done.load(Ordering::Acquire) {
         let entries = audit::entries(
             &rec.ctx,
-            &rec.info,
+            &rec.info(),
             result.as_ref().map(|_| None),
             &app.clock,
         );
@@ -228,6 +230,7 @@ fn recorder(
     Ok(Recorder {
         ctx: call.ctx.clone(),
         info,
+        body: std::sync::Mutex::new(None),
         done: AtomicBool::new(false),
     })
 }
@@ -237,7 +240,29 @@ fn recorder(
 struct Recorder {
     ctx: RequestContext,
     info: CallInfo,
+    /// The request body document, as CloudTrail shows it among the request parameters.
+    body: std::sync::Mutex<Option<(String, serde_json::Value)>>,
     done: AtomicBool,
+}
+
+impl Recorder {
+    fn info(&self) -> std::borrow::Cow<'_, CallInfo> {
+        let body = self.body.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match body {
+            None => std::borrow::Cow::Borrowed(&self.info),
+            Some((name, value)) => {
+                let mut info = self.info.clone();
+                if let Some(serde_json::Value::Object(m)) = &mut info.request_parameters {
+                    m.insert(name, value);
+                }
+                std::borrow::Cow::Owned(info)
+            }
+        }
+    }
+
+    fn note_body(&self, doc: &xml::Element) {
+        *self.body.lock().unwrap_or_else(|e| e.into_inner()) = Some(events::body_parameters(doc));
+    }
 }
 
 /// Runs an operation in a store transaction. With a recorder, a successful operation's record
@@ -254,7 +279,7 @@ async fn tx<T: Send + 'static>(
         .write(move |w| {
             let out = f(&a, w)?;
             if let Some(rec) = &inside {
-                for e in audit::entries(&rec.ctx, &rec.info, Ok(None), &a.clock) {
+                for e in audit::entries(&rec.ctx, &rec.info(), Ok(None), &a.clock) {
                     w.append_journal(&e)?;
                 }
             }
@@ -511,8 +536,120 @@ impl Ops<'_> {
                 Ok(self.ok(204))
             }
             Op::ListParts => self.list_parts().await,
+            Op::GetBucketTagging => self.config_get(tagging::get_bucket).await,
+            Op::PutBucketTagging => self.config_put(body, 204, tagging::put_bucket).await,
+            Op::DeleteBucketTagging => self.config_delete(tagging::delete_bucket).await,
+            Op::GetBucketEncryption => self.config_get(encryption::get).await,
+            Op::PutBucketEncryption => self.config_put(body, 200, encryption::put).await,
+            Op::DeleteBucketEncryption => self.config_delete(encryption::delete).await,
+            Op::GetPublicAccessBlock => self.config_get(public_access::get).await,
+            Op::PutPublicAccessBlock => self.config_put(body, 200, public_access::put).await,
+            Op::DeletePublicAccessBlock => self.config_delete(public_access::delete).await,
+            Op::GetBucketPolicyStatus => self.config_get(public_access::policy_status).await,
+            Op::GetBucketCors => self.config_get(bucket_config::get_cors).await,
+            Op::PutBucketCors => self.config_put(body, 200, bucket_config::put_cors).await,
+            Op::DeleteBucketCors => self.config_delete(bucket_config::delete_cors).await,
+            Op::GetBucketWebsite => self.config_get(bucket_config::get_website).await,
+            Op::PutBucketWebsite => self.config_put(body, 200, bucket_config::put_website).await,
+            Op::DeleteBucketWebsite => self.config_delete(bucket_config::delete_website).await,
+            Op::GetBucketNotificationConfiguration => {
+                self.config_get(bucket_config::get_notification).await
+            }
+            Op::PutBucketNotificationConfiguration => {
+                self.config_put(body, 200, bucket_config::put_notification)
+                    .await
+            }
+            Op::GetBucketLogging => self.config_get(bucket_config::get_logging).await,
+            Op::PutBucketLogging => self.config_put(body, 200, bucket_config::put_logging).await,
+            Op::GetBucketLifecycleConfiguration => {
+                let mut r = self.config_get(bucket_config::get_lifecycle).await?;
+                r.headers_mut().insert(
+                    "x-amz-transition-default-minimum-object-size",
+                    http::HeaderValue::from_static("all_storage_classes_128K"),
+                );
+                Ok(r)
+            }
+            Op::PutBucketLifecycleConfiguration => {
+                let mut r = self
+                    .config_put(body, 200, bucket_config::put_lifecycle)
+                    .await?;
+                r.headers_mut().insert(
+                    "x-amz-transition-default-minimum-object-size",
+                    http::HeaderValue::from_static("all_storage_classes_128K"),
+                );
+                Ok(r)
+            }
+            Op::DeleteBucketLifecycle => self.config_delete(bucket_config::delete_lifecycle).await,
+            Op::GetObjectTagging => {
+                tagging::check_version(self.req.q("versionId"))?;
+                let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                let doc = tx_read(self.app, move |_, r| {
+                    tagging::get_object_tags(r, &call, &b, &k)
+                })
+                .await?;
+                Ok(self.xml(doc))
+            }
+            Op::PutObjectTagging => {
+                tagging::check_version(self.req.q("versionId"))?;
+                let doc = self.xml_body(body).await?;
+                self.rec.note_body(&doc);
+                let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    tagging::put_object(w, &call, &b, &k, &doc)
+                })
+                .await?;
+                Ok(self.ok(200))
+            }
+            Op::DeleteObjectTagging => {
+                tagging::check_version(self.req.q("versionId"))?;
+                let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    tagging::delete_object(w, &call, &b, &k)
+                })
+                .await?;
+                Ok(self.ok(204))
+            }
             Op::Unsupported(_) => Err(request::refuse_unsupported(op)),
         }
+    }
+
+    /// A bucket configuration's Get: its document.
+    async fn config_get(
+        &self,
+        f: fn(&dyn crate::store::Reader, &Call, &str) -> Result<String, AwsError>,
+    ) -> Result<Response<ResponseBody>, AwsError> {
+        let (call, b) = (self.call.clone(), self.bucket());
+        let doc = tx_read(self.app, move |_, r| f(r, &call, &b)).await?;
+        Ok(self.xml(doc))
+    }
+
+    /// A bucket configuration's Put: the document, recorded among the request parameters.
+    async fn config_put(
+        &self,
+        body: ReqBody,
+        status: u16,
+        f: fn(&mut dyn Writer, &Call, &str, &xml::Element) -> Result<(), AwsError>,
+    ) -> Result<Response<ResponseBody>, AwsError> {
+        let doc = self.xml_body(body).await?;
+        self.rec.note_body(&doc);
+        let (call, b) = (self.call.clone(), self.bucket());
+        tx(self.app, Some(self.rec.clone()), move |_, w| {
+            f(w, &call, &b, &doc)
+        })
+        .await?;
+        Ok(self.ok(status))
+    }
+
+    async fn config_delete(
+        &self,
+        f: fn(&mut dyn Writer, &Call, &str) -> Result<(), AwsError>,
+    ) -> Result<Response<ResponseBody>, AwsError> {
+        let (call, b) = (self.call.clone(), self.bucket());
+        tx(self.app, Some(self.rec.clone()), move |_, w| {
+            f(w, &call, &b)
+        })
+        .await?;
+        Ok(self.ok(204))
     }
 
     /// What the request declares about its body.
@@ -664,9 +801,10 @@ impl Ops<'_> {
             },
         )
         .await?;
-        let mut b = render::builder(200, &self.request_id)
-            .header(http::header::ETAG, out.etag)
-            .header("x-amz-server-side-encryption", "AES256");
+        let mut b = sse_headers(
+            render::builder(200, &self.request_id).header(http::header::ETAG, out.etag),
+            &out.sse,
+        );
         if let Some(c) = &out.checksum {
             b = b
                 .header(c.algorithm.header(), c.value.as_str())
@@ -834,6 +972,17 @@ impl Ops<'_> {
                 ))
             }
         };
+        let replace_tags = match req.header("x-amz-tagging-directive").as_deref() {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(other) => {
+                return Err(invalid_argument(
+                    "Unknown tagging directive.",
+                    "x-amz-tagging-directive",
+                    other,
+                ))
+            }
+        };
         let checksum_algorithm = checksum_algorithm_header(req)?;
         let input = CopyObjectInput {
             bucket: self.bucket(),
@@ -841,6 +990,7 @@ impl Ops<'_> {
             source_bucket: src_bucket,
             source_key: src_key,
             replace_metadata,
+            replace_tags,
             attrs: attributes(req)?,
             checksum_algorithm,
             source_conditions: copy_source_conditions(req),
@@ -868,11 +1018,12 @@ impl Ops<'_> {
         w.elem("ETag", &out.etag)
             .elem("LastModified", &xml_time(out.modified));
         render::checksum_elements(&mut w, &out.checksum);
-        Ok(render::builder(200, &self.request_id)
-            .header(http::header::CONTENT_TYPE, "application/xml")
-            .header("x-amz-server-side-encryption", "AES256")
-            .body(crate::frontdoor::body::full(w.finish("CopyObjectResult")))
-            .expect("valid response"))
+        Ok(
+            sse_headers(render::builder(200, &self.request_id), &out.sse)
+                .header(http::header::CONTENT_TYPE, "application/xml")
+                .body(crate::frontdoor::body::full(w.finish("CopyObjectResult")))
+                .expect("valid response"),
+        )
     }
 
     async fn create_multipart(&self) -> Result<Response<ResponseBody>, AwsError> {
@@ -893,9 +1044,8 @@ impl Ops<'_> {
         w.elem("Bucket", &self.bucket())
             .elem("Key", &self.key())
             .elem("UploadId", &out.upload_id);
-        let mut b = render::builder(200, &self.request_id)
-            .header(http::header::CONTENT_TYPE, "application/xml")
-            .header("x-amz-server-side-encryption", "AES256");
+        let mut b = sse_headers(render::builder(200, &self.request_id), &out.sse)
+            .header(http::header::CONTENT_TYPE, "application/xml");
         if let Some(a) = out.checksum_algorithm {
             b = b.header("x-amz-checksum-algorithm", a.name());
         }
@@ -938,9 +1088,10 @@ impl Ops<'_> {
             },
         )
         .await?;
-        let mut b = render::builder(200, &self.request_id)
-            .header(http::header::ETAG, out.etag)
-            .header("x-amz-server-side-encryption", "AES256");
+        let mut b = sse_headers(
+            render::builder(200, &self.request_id).header(http::header::ETAG, out.etag),
+            &out.sse,
+        );
         if let Some((a, v)) = &out.checksum {
             b = b.header(a.header(), v.as_str());
         }
@@ -1015,11 +1166,12 @@ impl Ops<'_> {
         if let Some((a, v)) = &out.checksum {
             w.elem(a.element(), v);
         }
-        Ok(render::builder(200, &self.request_id)
-            .header(http::header::CONTENT_TYPE, "application/xml")
-            .header("x-amz-server-side-encryption", "AES256")
-            .body(crate::frontdoor::body::full(w.finish("CopyPartResult")))
-            .expect("valid response"))
+        Ok(
+            sse_headers(render::builder(200, &self.request_id), &out.sse)
+                .header(http::header::CONTENT_TYPE, "application/xml")
+                .body(crate::frontdoor::body::full(w.finish("CopyPartResult")))
+                .expect("valid response"),
+        )
     }
 
     async fn complete_multipart(&self, body: ReqBody) -> Result<Response<ResponseBody>, AwsError> {
@@ -1061,13 +1213,14 @@ impl Ops<'_> {
             .elem("Key", &out.key)
             .elem("ETag", &out.etag);
         render::checksum_elements(&mut w, &out.checksum);
-        Ok(render::builder(200, &self.request_id)
-            .header(http::header::CONTENT_TYPE, "application/xml")
-            .header("x-amz-server-side-encryption", "AES256")
-            .body(crate::frontdoor::body::full(
-                w.finish("CompleteMultipartUploadResult"),
-            ))
-            .expect("valid response"))
+        Ok(
+            sse_headers(render::builder(200, &self.request_id), &out.sse)
+                .header(http::header::CONTENT_TYPE, "application/xml")
+                .body(crate::frontdoor::body::full(
+                    w.finish("CompleteMultipartUploadResult"),
+                ))
+                .expect("valid response"),
+        )
     }
 
     async fn list_parts(&self) -> Result<Response<ResponseBody>, AwsError> {
@@ -1277,23 +1430,15 @@ fn acl_headers(req: &S3Request) -> AclRequest {
 fn refuse_unkept_features(req: &S3Request) -> Result<(), AwsError> {
     let refuse = |header: &str| Err(crate::services::s3::not_implemented().with("Header", header));
     for header in [
-        "x-amz-tagging",
         "x-amz-website-redirect-location",
         "x-amz-object-lock-mode",
         "x-amz-object-lock-retain-until-date",
         "x-amz-object-lock-legal-hold",
         "x-amz-server-side-encryption-customer-algorithm",
-        "x-amz-server-side-encryption-aws-kms-key-id",
     ] {
         if req.header(header).is_some() {
             return refuse(header);
         }
-    }
-    if req
-        .header("x-amz-server-side-encryption")
-        .is_some_and(|v| v.trim() != "AES256")
-    {
-        return refuse("x-amz-server-side-encryption");
     }
     // Archived objects need RestoreObject before they can be read.
     if req
@@ -1348,11 +1493,22 @@ fn attributes(req: &S3Request) -> Result<ObjectAttributes, AwsError> {
         .with("Size", size.to_string())
         .with("MaxSizeAllowed", MAX_METADATA.to_string()));
     }
+    let sse = SseRequest::from_headers(
+        req.header("x-amz-server-side-encryption"),
+        req.header("x-amz-server-side-encryption-aws-kms-key-id"),
+        req.header("x-amz-server-side-encryption-bucket-key-enabled"),
+    )?;
+    let tags = req
+        .header("x-amz-tagging")
+        .map(|t| tagging::parse_header(&t))
+        .transpose()?;
     Ok(ObjectAttributes {
         headers,
         metadata,
         acl: acl_headers(req),
         storage_class: req.header("x-amz-storage-class"),
+        tags,
+        sse,
     })
 }
 
@@ -1375,4 +1531,12 @@ fn response_overrides(req: &S3Request) -> Result<Vec<(http::HeaderName, String)>
         }
     }
     Ok(out)
+}
+
+/// The `x-amz-server-side-encryption*` headers of an object's encryption.
+fn sse_headers(mut b: http::response::Builder, sse: &Sse) -> http::response::Builder {
+    for (name, value) in sse.headers() {
+        b = b.header(name, render::header_value(&value));
+    }
+    b
 }

@@ -231,7 +231,6 @@ pub fn object_headers(mut b: Builder, o: &Object) -> Builder {
         .header(http::header::ETAG, o.etag.as_str())
         .header(http::header::LAST_MODIFIED, http_time(o.modified_at()))
         .header(http::header::ACCEPT_RANGES, "bytes")
-        .header("x-amz-server-side-encryption", "AES256")
         .header(
             http::header::CONTENT_TYPE,
             o.headers
@@ -256,6 +255,12 @@ pub fn object_headers(mut b: Builder, o: &Object) -> Builder {
     }
     if let Some(c) = &o.storage_class {
         b = b.header("x-amz-storage-class", c.as_str());
+    }
+    for (name, value) in crate::services::s3::encryption::of_object(o).headers() {
+        b = b.header(name, header_value(&value));
+    }
+    if !o.tags.is_empty() {
+        b = b.header("x-amz-tagging-count", o.tags.len());
     }
     b
 }

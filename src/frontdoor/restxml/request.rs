@@ -173,11 +173,40 @@ pub enum Op {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
+    GetBucketEncryption,
+    PutBucketEncryption,
+    DeleteBucketEncryption,
+    GetPublicAccessBlock,
+    PutPublicAccessBlock,
+    DeletePublicAccessBlock,
+    GetBucketPolicyStatus,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
+    GetBucketWebsite,
+    PutBucketWebsite,
+    DeleteBucketWebsite,
+    GetBucketNotificationConfiguration,
+    PutBucketNotificationConfiguration,
+    GetBucketLogging,
+    PutBucketLogging,
+    GetBucketLifecycleConfiguration,
+    PutBucketLifecycleConfiguration,
+    DeleteBucketLifecycle,
+    GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
     /// An operation of the S3 model Cairn does not serve (501 NotImplemented).
     Unsupported(&'static str),
 }
 
 impl Op {
+    /// The operation's name as CloudTrail records it (its `eventName`), which for a few
+    /// operations is S3's older name (PutBucketLifecycle, PutBucketNotification,
+    /// PutBucketPublicAccessBlock).
     pub fn name(self) -> &'static str {
         match self {
             Op::ListBuckets => "ListBuckets",
@@ -210,6 +239,32 @@ impl Op {
             Op::CompleteMultipartUpload => "CompleteMultipartUpload",
             Op::AbortMultipartUpload => "AbortMultipartUpload",
             Op::ListParts => "ListParts",
+            Op::GetBucketTagging => "GetBucketTagging",
+            Op::PutBucketTagging => "PutBucketTagging",
+            Op::DeleteBucketTagging => "DeleteBucketTagging",
+            Op::GetBucketEncryption => "GetBucketEncryption",
+            Op::PutBucketEncryption => "PutBucketEncryption",
+            Op::DeleteBucketEncryption => "DeleteBucketEncryption",
+            Op::GetPublicAccessBlock => "GetBucketPublicAccessBlock",
+            Op::PutPublicAccessBlock => "PutBucketPublicAccessBlock",
+            Op::DeletePublicAccessBlock => "DeleteBucketPublicAccessBlock",
+            Op::GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            Op::GetBucketCors => "GetBucketCors",
+            Op::PutBucketCors => "PutBucketCors",
+            Op::DeleteBucketCors => "DeleteBucketCors",
+            Op::GetBucketWebsite => "GetBucketWebsite",
+            Op::PutBucketWebsite => "PutBucketWebsite",
+            Op::DeleteBucketWebsite => "DeleteBucketWebsite",
+            Op::GetBucketNotificationConfiguration => "GetBucketNotification",
+            Op::PutBucketNotificationConfiguration => "PutBucketNotification",
+            Op::GetBucketLogging => "GetBucketLogging",
+            Op::PutBucketLogging => "PutBucketLogging",
+            Op::GetBucketLifecycleConfiguration => "GetBucketLifecycle",
+            Op::PutBucketLifecycleConfiguration => "PutBucketLifecycle",
+            Op::DeleteBucketLifecycle => "DeleteBucketLifecycle",
+            Op::GetObjectTagging => "GetObjectTagging",
+            Op::PutObjectTagging => "PutObjectTagging",
+            Op::DeleteObjectTagging => "DeleteObjectTagging",
             Op::Unsupported(name) => name,
         }
     }
@@ -235,18 +290,6 @@ const BUCKET_UNSUPPORTED: &[(&str, [&str; 3])] = &[
         ],
     ),
     (
-        "cors",
-        ["GetBucketCors", "PutBucketCors", "DeleteBucketCors"],
-    ),
-    (
-        "encryption",
-        [
-            "GetBucketEncryption",
-            "PutBucketEncryption",
-            "DeleteBucketEncryption",
-        ],
-    ),
-    (
         "intelligent-tiering",
         [
             "GetBucketIntelligentTieringConfiguration",
@@ -262,15 +305,6 @@ const BUCKET_UNSUPPORTED: &[(&str, [&str; 3])] = &[
             "DeleteBucketInventoryConfiguration",
         ],
     ),
-    (
-        "lifecycle",
-        [
-            "GetBucketLifecycleConfiguration",
-            "PutBucketLifecycleConfiguration",
-            "DeleteBucketLifecycle",
-        ],
-    ),
-    ("logging", ["GetBucketLogging", "PutBucketLogging", ""]),
     (
         "metadataTable",
         [
@@ -288,28 +322,11 @@ const BUCKET_UNSUPPORTED: &[(&str, [&str; 3])] = &[
         ],
     ),
     (
-        "notification",
-        [
-            "GetBucketNotificationConfiguration",
-            "PutBucketNotificationConfiguration",
-            "",
-        ],
-    ),
-    (
         "object-lock",
         [
             "GetObjectLockConfiguration",
             "PutObjectLockConfiguration",
             "",
-        ],
-    ),
-    ("policyStatus", ["GetBucketPolicyStatus", "", ""]),
-    (
-        "publicAccessBlock",
-        [
-            "GetPublicAccessBlock",
-            "PutPublicAccessBlock",
-            "DeletePublicAccessBlock",
         ],
     ),
     (
@@ -325,38 +342,14 @@ const BUCKET_UNSUPPORTED: &[(&str, [&str; 3])] = &[
         ["GetBucketRequestPayment", "PutBucketRequestPayment", ""],
     ),
     (
-        "tagging",
-        [
-            "GetBucketTagging",
-            "PutBucketTagging",
-            "DeleteBucketTagging",
-        ],
-    ),
-    (
         "versioning",
         ["GetBucketVersioning", "PutBucketVersioning", ""],
     ),
     ("versions", ["ListObjectVersions", "", ""]),
-    (
-        "website",
-        [
-            "GetBucketWebsite",
-            "PutBucketWebsite",
-            "DeleteBucketWebsite",
-        ],
-    ),
     ("session", ["CreateSession", "", ""]),
 ];
 
 const OBJECT_UNSUPPORTED: &[(&str, [&str; 3])] = &[
-    (
-        "tagging",
-        [
-            "GetObjectTagging",
-            "PutObjectTagging",
-            "DeleteObjectTagging",
-        ],
-    ),
     (
         "retention",
         ["GetObjectRetention", "PutObjectRetention", ""],
@@ -393,6 +386,100 @@ fn unsupported(table: &[(&str, [&'static str; 3])], req: &S3Request) -> Option<O
     None
 }
 
+/// Configuration sub-resources served, with their (GET, PUT, DELETE) operations.
+type Configurations = &'static [(&'static str, [Option<Op>; 3])];
+
+const BUCKET_CONFIGURATIONS: Configurations = &[
+    (
+        "tagging",
+        [
+            Some(Op::GetBucketTagging),
+            Some(Op::PutBucketTagging),
+            Some(Op::DeleteBucketTagging),
+        ],
+    ),
+    (
+        "encryption",
+        [
+            Some(Op::GetBucketEncryption),
+            Some(Op::PutBucketEncryption),
+            Some(Op::DeleteBucketEncryption),
+        ],
+    ),
+    (
+        "publicAccessBlock",
+        [
+            Some(Op::GetPublicAccessBlock),
+            Some(Op::PutPublicAccessBlock),
+            Some(Op::DeletePublicAccessBlock),
+        ],
+    ),
+    (
+        "policyStatus",
+        [Some(Op::GetBucketPolicyStatus), None, None],
+    ),
+    (
+        "cors",
+        [
+            Some(Op::GetBucketCors),
+            Some(Op::PutBucketCors),
+            Some(Op::DeleteBucketCors),
+        ],
+    ),
+    (
+        "website",
+        [
+            Some(Op::GetBucketWebsite),
+            Some(Op::PutBucketWebsite),
+            Some(Op::DeleteBucketWebsite),
+        ],
+    ),
+    (
+        "notification",
+        [
+            Some(Op::GetBucketNotificationConfiguration),
+            Some(Op::PutBucketNotificationConfiguration),
+            None,
+        ],
+    ),
+    (
+        "logging",
+        [Some(Op::GetBucketLogging), Some(Op::PutBucketLogging), None],
+    ),
+    (
+        "lifecycle",
+        [
+            Some(Op::GetBucketLifecycleConfiguration),
+            Some(Op::PutBucketLifecycleConfiguration),
+            Some(Op::DeleteBucketLifecycle),
+        ],
+    ),
+];
+
+const OBJECT_CONFIGURATIONS: Configurations = &[(
+    "tagging",
+    [
+        Some(Op::GetObjectTagging),
+        Some(Op::PutObjectTagging),
+        Some(Op::DeleteObjectTagging),
+    ],
+)];
+
+fn configuration(table: Configurations, req: &S3Request) -> Result<Option<Op>, AwsError> {
+    for (sub, ops) in table {
+        if req.has(sub) {
+            let op = match *req.method() {
+                Method::GET | Method::HEAD => ops[0],
+                Method::PUT => ops[1],
+                Method::DELETE => ops[2],
+                _ => None,
+            };
+            return op.map(Some).ok_or_else(method_not_allowed);
+        }
+    }
+    Ok(None)
+}
+
 fn method_not_allowed() -> AwsError {
     AwsError::new(
         405,
@@ -411,6 +498,9 @@ pub fn route(req: &S3Request) -> Result<Op, AwsError> {
         };
     };
     if req.key.is_none() {
+        if let Some(op) = configuration(BUCKET_CONFIGURATIONS, req)? {
+            return Ok(op);
+        }
         if let Some(op) = unsupported(BUCKET_UNSUPPORTED, req) {
             return Ok(op);
         }
@@ -435,6 +525,9 @@ pub fn route(req: &S3Request) -> Result<Op, AwsError> {
             Method::POST => Op::Unsupported("PostObject"),
             _ => return Err(method_not_allowed()),
         };
+        return Ok(op);
+    }
+    if let Some(op) = configuration(OBJECT_CONFIGURATIONS, req)? {
         return Ok(op);
     }
     if let Some(op) = unsupported(OBJECT_UNSUPPORTED, req) {
@@ -543,9 +636,19 @@ mod tests {
             op("GET", "/b?versioning").unwrap(),
             Op::Unsupported("GetBucketVersioning")
         );
+        assert_eq!(op("PUT", "/b/k?tagging").unwrap(), Op::PutObjectTagging);
+        assert_eq!(op("DELETE", "/b?tagging").unwrap(), Op::DeleteBucketTagging);
         assert_eq!(
-            op("PUT", "/b/k?tagging").unwrap(),
-            Op::Unsupported("PutObjectTagging")
+            op("GET", "/b?publicAccessBlock").unwrap().name(),
+            "GetBucketPublicAccessBlock"
+        );
+        assert_eq!(
+            op("PUT", "/b?lifecycle").unwrap(),
+            Op::PutBucketLifecycleConfiguration
+        );
+        assert_eq!(
+            op("DELETE", "/b?logging").unwrap_err().code,
+            "MethodNotAllowed"
         );
         assert_eq!(op("DELETE", "/").unwrap_err().code, "MethodNotAllowed");
     }

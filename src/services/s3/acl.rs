@@ -353,6 +353,14 @@ pub fn put_bucket_acl(
     let Some(grants) = replacement(req, &b, None)? else {
         return Ok(());
     };
+    super::public_access::check_acl(
+        call,
+        &b,
+        "s3:PutBucketAcl",
+        &b.arn(),
+        req.canned.as_deref(),
+        &grants,
+    )?;
     b.acl = grants;
     w.put_json(super::BUCKETS, b.name.as_bytes(), &b)?;
     Ok(())
@@ -409,6 +417,14 @@ pub fn put_object_acl(
     let Some(grants) = replacement(req, &b, Some(&o.owner))? else {
         return Ok(());
     };
+    super::public_access::check_acl(
+        call,
+        &b,
+        "s3:PutObjectAcl",
+        &format!("{}/{key}", b.arn()),
+        req.canned.as_deref(),
+        &grants,
+    )?;
     o.acl = grants;
     w.put_json(OBJECTS, &object_key(bucket, key), &o)?;
     Ok(())

@@ -7,6 +7,8 @@
 //! checks at CreateTrail/UpdateTrail and at every delivery).
 
 use super::acl::{self, Permission};
+use super::public_access;
+use super::tagging::Tag;
 use super::{access_denied, AuthFacts, Bucket, Call, Object, Ownership, ServiceSource};
 use crate::access::{self, Ask};
 use crate::auth::{Principal, PrincipalKind};
@@ -20,8 +22,11 @@ pub struct Target<'a> {
     pub bucket: &'a Bucket,
     /// None for bucket-level actions.
     pub key: Option<&'a str>,
-    /// The object, when it exists: its ACL counts for object reads when ACLs are enabled.
+    /// The object, when it exists: its ACL counts for object reads when ACLs are enabled, and
+    /// its tags are `s3:ExistingObjectTag/<key>`.
     pub object: Option<&'a Object>,
+    /// Tags the request sets (`s3:RequestObjectTag/<key>`, `s3:RequestObjectTagKeys`).
+    pub request_tags: Option<&'a [Tag]>,
 }
 
 impl<'a> Target<'a> {
@@ -30,6 +35,7 @@ impl<'a> Target<'a> {
             bucket,
             key: None,
             object: None,
+            request_tags: None,
         }
     }
 
@@ -38,7 +44,13 @@ impl<'a> Target<'a> {
             bucket,
             key: Some(key),
             object,
+            request_tags: None,
         }
+    }
+
+    pub fn with_request_tags(mut self, tags: &'a [Tag]) -> Self {
+        self.request_tags = Some(tags);
+        self
     }
 
     fn resource(&self) -> String {
@@ -132,6 +144,41 @@ fn acl_permission(action: &str) -> Option<(Permission, bool)> {
     })
 }
 
+/// The condition keys of the target: the object's tags, the tags the request sets.
+fn target_context(mut c: Context, t: &Target) -> Context {
+    if let Some(o) = t.object {
+        for tag in &o.tags {
+            c.set(
+                &format!("s3:ExistingObjectTag/{}", tag.key),
+                tag.value.clone(),
+            );
+        }
+    }
+    if let Some(tags) = t.request_tags {
+        for (k, v) in super::tagging::request_condition_keys(tags) {
+            c.set_multi(&k, v);
+        }
+    }
+    c
+}
+
+/// RestrictPublicBuckets: while the bucket policy is public, it grants nothing to principals
+/// outside the bucket owner's account other than AWS services.
+fn policy_counts_for(t: &Target, principal: &Principal) -> bool {
+    if !public_access::settings(t.bucket).restrict_public_buckets {
+        return true;
+    }
+    if principal.account == t.bucket.owner
+        || matches!(principal.kind, PrincipalKind::Service { .. })
+    {
+        return true;
+    }
+    !t.bucket
+        .policy
+        .as_deref()
+        .is_some_and(public_access::policy_is_public)
+}
+
 fn decide(
     r: &dyn Reader,
     f: &Facts,
@@ -139,7 +186,7 @@ fn decide(
     t: &Target,
     extra: Extra,
 ) -> Result<Outcome, AwsError> {
-    let policy = bucket_policy(t.bucket);
+    let policy = bucket_policy(t.bucket).filter(|_| policy_counts_for(t, f.request.principal));
     let resource = t.resource();
     let decision = access::decide(
         r,
@@ -149,7 +196,7 @@ fn decide(
             resource: &resource,
             resource_policy: policy.as_ref(),
             resource_owner: Some(&t.bucket.owner),
-            context: context(f, &t.bucket.owner, extra),
+            context: target_context(context(f, &t.bucket.owner, extra), t),
         },
     )?;
     if decision.decision != Decision::ImplicitDeny
@@ -168,6 +215,18 @@ fn decide(
         (false, _) => &t.bucket.acl,
     };
     let principal = f.request.principal;
+    // IgnorePublicAcls: grants to everyone or to every AWS account count for nothing.
+    let kept: Vec<acl::Grant>;
+    let grants = if public_access::settings(t.bucket).ignore_public_acls {
+        kept = grants
+            .iter()
+            .filter(|g| !public_access::public_grant(g))
+            .cloned()
+            .collect();
+        &kept
+    } else {
+        grants
+    };
     if !acl::grants(grants, principal, permission) {
         return Ok(decision);
     }
@@ -186,7 +245,7 @@ fn decide(
                     resource: &resource,
                     resource_policy: None,
                     resource_owner: Some(&principal.account),
-                    context: context(f, &t.bucket.owner, extra),
+                    context: target_context(context(f, &t.bucket.owner, extra), t),
                 },
             )?;
             if own.is_allowed() {
@@ -377,6 +436,7 @@ pub fn service_may(r: &dyn Reader, q: &ServiceRequest) -> Result<bool, AwsError>
         bucket: &b,
         key: q.key,
         object: None,
+        request_tags: None,
     };
     Ok(decide(r, &f, q.action, &target, &extra)?.is_allowed())
 }
@@ -422,6 +482,7 @@ mod tests {
             ownership: Some(Ownership::BucketOwnerEnforced),
             acl: acl::private("111111111111"),
             policy: Some(policy.to_string()),
+            config: Default::default(),
         };
         store
             .write(move |w| w.put_json(BUCKETS, b"trail-bucket", &bucket))

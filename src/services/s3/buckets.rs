@@ -197,6 +197,22 @@ pub fn create(
             ));
         }
     }
+    // New buckets block public access: a public ACL cannot be set at creation.
+    let public = input
+        .acl
+        .canned
+        .as_deref()
+        .is_some_and(super::public_access::public_canned)
+        || grants
+            .as_ref()
+            .is_some_and(|g| g.iter().any(super::public_access::public_grant));
+    if public {
+        return Err(AwsError::new(
+            400,
+            "InvalidBucketAclWithBlockPublicAccessError",
+            "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+        ));
+    }
     if input.object_lock {
         // Object Lock needs versioning, which Cairn does not keep.
         return Err(super::not_implemented());
@@ -235,6 +251,11 @@ pub fn create(
         ownership: Some(ownership),
         acl: grants.unwrap_or_else(|| acl::private(&account)),
         policy: None,
+        // Since April 2023 every new bucket blocks public access.
+        config: super::BucketConfig {
+            public_access_block: Some(super::public_access::PublicAccessBlock::all()),
+            ..Default::default()
+        },
     };
     w.put_json(BUCKETS, name.as_bytes(), &b)?;
     w.put(OWNED, &owned_key(&account, name), b"{}")?;

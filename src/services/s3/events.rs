@@ -18,6 +18,9 @@ const DATA_EVENTS: &[&str] = &[
     "DeleteObjects",
     "GetObjectAcl",
     "PutObjectAcl",
+    "GetObjectTagging",
+    "PutObjectTagging",
+    "DeleteObjectTagging",
     "CreateMultipartUpload",
     "UploadPart",
     "UploadPartCopy",
@@ -127,5 +130,62 @@ pub fn call_info(ctx: &RequestContext, d: &Described) -> CallInfo {
             (false, Some(b)) => vec![("AWS::S3::Bucket".into(), b.to_string())],
             _ => Vec::new(),
         },
+    }
+}
+
+/// A request body document as CloudTrail shows it among the `requestParameters`: the root
+/// element's name, then its content as JSON (`xmlns`, elements as members, a repeated element as
+/// an array, `true`/`false` as JSON booleans, any other text as a string).
+pub fn body_parameters(doc: &super::xml::Element) -> (String, Value) {
+    fn leaf(text: &str) -> Value {
+        let t = text.trim();
+        match t {
+            "true" => json!(true),
+            "false" => json!(false),
+            _ => json!(t),
+        }
+    }
+    fn convert(e: &super::xml::Element) -> Value {
+        if e.children.is_empty() {
+            return leaf(&e.text);
+        }
+        let mut m = Map::new();
+        for c in &e.children {
+            let v = convert(c);
+            let many = e.children.iter().filter(|x| x.name == c.name).count() > 1;
+            match m.get_mut(&c.name) {
+                Some(Value::Array(a)) if many => a.push(v),
+                Some(_) => {}
+                None => {
+                    m.insert(c.name.clone(), if many { json!([v]) } else { v });
+                }
+            }
+        }
+        Value::Object(m)
+    }
+    let mut body = match convert(doc) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    body.insert("xmlns".into(), json!(super::NAMESPACE));
+    (doc.name.clone(), Value::Object(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_as_parameters() {
+        let doc = super::super::xml::parse(b"<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value>x</Value></Tag></TagSet></Tagging>").unwrap();
+        let (name, v) = body_parameters(&doc);
+        assert_eq!(name, "Tagging");
+        assert_eq!(
+            v,
+            json!({"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/",
+                   "TagSet": {"Tag": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "x"}]}})
+        );
+        let doc = super::super::xml::parse(b"<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>").unwrap();
+        assert_eq!(body_parameters(&doc).1["BlockPublicAcls"], json!(true));
     }
 }

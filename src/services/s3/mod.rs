@@ -17,13 +17,17 @@
 
 pub mod acl;
 pub mod authorize;
+pub mod bucket_config;
 pub mod buckets;
 pub mod checksums;
+pub mod encryption;
 pub mod events;
 pub mod listing;
 pub mod multipart;
 pub mod objects;
 pub mod policy;
+pub mod public_access;
+pub mod tagging;
 pub mod xml;
 
 use crate::error::AwsError;
@@ -121,6 +125,40 @@ pub struct Bucket {
     pub acl: Vec<acl::Grant>,
     /// The bucket policy exactly as it was put.
     pub policy: Option<String>,
+    /// The bucket's configurations (tags, default encryption, public access block, CORS,
+    /// website, notifications, logging, lifecycle). Absent in records of earlier versions.
+    #[serde(default, skip_serializing_if = "BucketConfig::is_empty")]
+    pub config: BucketConfig,
+}
+
+/// A bucket's sub-resource configurations, each as it was put (validated). None: never put or
+/// deleted. Versioning, object lock and replication are to be added here the same way.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BucketConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<tagging::Tag>>,
+    /// Default encryption; None is SSE-S3 (AES256), as for every bucket since January 2023.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<encryption::EncryptionRule>,
+    /// Buckets made since April 2023 start with all four settings on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<public_access::PublicAccessBlock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<Vec<bucket_config::CorsRule>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<bucket_config::Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<bucket_config::Notification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<bucket_config::Logging>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Vec<bucket_config::LifecycleRule>>,
+}
+
+impl BucketConfig {
+    pub fn is_empty(&self) -> bool {
+        *self == BucketConfig::default()
+    }
 }
 
 impl Bucket {
@@ -191,6 +229,12 @@ pub struct Object {
     pub acl: Vec<acl::Grant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
+    /// The object's tags (at most 10), in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<tagging::Tag>,
+    /// How the object is encrypted; None (records of earlier versions) is SSE-S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<encryption::ObjectSse>,
 }
 
 impl Object {
@@ -217,6 +261,12 @@ pub struct Upload {
     pub checksum_algorithm: Option<checksums::Algorithm>,
     pub checksum_type: Option<String>,
     pub storage_class: Option<String>,
+    /// `x-amz-tagging` of CreateMultipartUpload: the completed object's tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<tagging::Tag>,
+    /// The encryption the completed object gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<encryption::ObjectSse>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -54,6 +54,7 @@ pub struct CreateInput {
 
 pub struct CreateOutput {
     pub upload_id: String,
+    pub sse: super::encryption::Sse,
     pub checksum_algorithm: Option<Algorithm>,
     pub checksum_type: Option<String>,
 }
@@ -86,6 +87,8 @@ pub fn create(
         }
     };
     let id = new_upload_id();
+    let sse =
+        super::encryption::for_new_object(&existing_bucket(w, &input.bucket)?, &input.attrs.sse);
     let p = &call.ctx.principal;
     let upload = Upload {
         id: id.clone(),
@@ -106,6 +109,8 @@ pub fn create(
         checksum_algorithm: input.checksum_algorithm,
         checksum_type: checksum_type.clone(),
         storage_class: input.attrs.storage_class.clone(),
+        tags: input.attrs.tags.clone().unwrap_or_default(),
+        sse: Some(sse.clone()),
     };
     w.put_json(
         UPLOADS,
@@ -114,6 +119,7 @@ pub fn create(
     )?;
     Ok(CreateOutput {
         upload_id: id,
+        sse,
         checksum_algorithm: input.checksum_algorithm,
         checksum_type,
     })
@@ -158,6 +164,7 @@ pub struct UploadPartInput {
 
 pub struct UploadPartOutput {
     pub etag: String,
+    pub sse: super::encryption::Sse,
     pub checksum: Option<(Algorithm, String)>,
     pub garbage: Garbage,
 }
@@ -213,6 +220,10 @@ pub fn upload_part(
     w.put_json(PARTS, &key, &part)?;
     Ok(UploadPartOutput {
         etag,
+        sse: upload
+            .sse
+            .clone()
+            .unwrap_or_else(super::encryption::Sse::s3),
         checksum: input.body.checksum,
         garbage: replaced
             .map(|p| p.blob)
@@ -279,6 +290,7 @@ pub struct CompleteOutput {
     pub bucket: String,
     pub key: String,
     pub etag: String,
+    pub sse: super::encryption::Sse,
     pub checksum: Option<Checksum>,
     pub garbage: Garbage,
 }
@@ -416,6 +428,8 @@ pub fn complete(
         owner,
         acl: grants,
         storage_class: upload.storage_class.clone().filter(|c| c != "STANDARD"),
+        tags: upload.tags.clone(),
+        sse: upload.sse.clone(),
     };
     let used: std::collections::HashSet<&str> = chosen.iter().map(|p| p.blob.as_str()).collect();
     let mut garbage: Garbage = stored
@@ -436,6 +450,10 @@ pub fn complete(
         bucket: input.bucket.clone(),
         key: input.key.clone(),
         etag,
+        sse: upload
+            .sse
+            .clone()
+            .unwrap_or_else(super::encryption::Sse::s3),
         checksum,
         garbage,
     })

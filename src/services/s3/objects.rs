@@ -9,6 +9,8 @@
 use super::acl::{self, AclRequest};
 use super::authorize::{self, Target};
 use super::checksums::{self, Algorithm, Hasher, Md5Hasher};
+use super::encryption::{self, Sse, SseRequest};
+use super::tagging::Tag;
 use super::{
     access_denied, check_key, existing_bucket, get_object, internal, invalid_argument,
     invalid_request, no_such_key, object_key, Bucket, Call, Checksum, ContentHeaders, Object,
@@ -33,6 +35,10 @@ pub struct ObjectAttributes {
     pub metadata: Vec<(String, String)>,
     pub acl: AclRequest,
     pub storage_class: Option<String>,
+    /// `x-amz-tagging`, when sent.
+    pub tags: Option<Vec<Tag>>,
+    /// `x-amz-server-side-encryption*`.
+    pub sse: SseRequest,
 }
 
 /// A request body that has been streamed into a temporary blob and checked against the
@@ -87,12 +93,35 @@ fn check_storage_class(s: &Option<String>) -> Result<(), AwsError> {
 }
 
 fn acl_extra(attrs: &ObjectAttributes) -> Vec<(&'static str, String)> {
-    attrs
+    let mut out: Vec<(&'static str, String)> = attrs
         .acl
         .canned
         .iter()
         .map(|c| ("s3:x-amz-acl", c.clone()))
-        .collect()
+        .collect();
+    out.extend(attrs.sse.condition_keys());
+    out
+}
+
+/// `s3:PutObject` on the object, and `s3:PutObjectTagging` too when the write sets tags; the
+/// tags it sets are the `s3:RequestObjectTag` keys of both.
+pub fn authorize_write(
+    r: &dyn Reader,
+    call: &Call,
+    b: &Bucket,
+    key: &str,
+    attrs: &ObjectAttributes,
+) -> Result<(), AwsError> {
+    let mut target = Target::object(b, key, None);
+    if let Some(tags) = &attrs.tags {
+        target = target.with_request_tags(tags);
+    }
+    let extra = acl_extra(attrs);
+    authorize::check(r, call, "s3:PutObject", &target, &extra)?;
+    if attrs.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+        authorize::check(r, call, "s3:PutObjectTagging", &target, &extra)?;
+    }
+    Ok(())
 }
 
 /// The owner and ACL of an object the caller writes, under the bucket's ownership setting.
@@ -121,6 +150,7 @@ pub fn owner_and_acl(
                 writer
             };
             let grants = acl::resolve(acl_req, &b.owner, Some(&owner))?;
+            check_public_acl(call, b, acl_req, &grants)?;
             Ok((
                 owner.clone(),
                 grants.unwrap_or_else(|| acl::private(&owner)),
@@ -128,12 +158,30 @@ pub fn owner_and_acl(
         }
         Ownership::ObjectWriter => {
             let grants = acl::resolve(acl_req, &b.owner, Some(&writer))?;
+            check_public_acl(call, b, acl_req, &grants)?;
             Ok((
                 writer.clone(),
                 grants.unwrap_or_else(|| acl::private(&writer)),
             ))
         }
     }
+}
+
+/// BlockPublicAcls on a write that sets an object's ACL.
+fn check_public_acl(
+    call: &Call,
+    b: &Bucket,
+    acl_req: &AclRequest,
+    grants: &Option<Vec<acl::Grant>>,
+) -> Result<(), AwsError> {
+    super::public_access::check_acl(
+        call,
+        b,
+        "s3:PutObject",
+        &format!("{}/*", b.arn()),
+        acl_req.canned.as_deref(),
+        grants.as_deref().unwrap_or(&[]),
+    )
 }
 
 /// Conditions of a write (`If-None-Match: *`, `If-Match`).
@@ -198,13 +246,7 @@ fn write_checks(
 ) -> Result<(Bucket, String, Vec<acl::Grant>), AwsError> {
     let b = existing_bucket(r, bucket)?;
     check_key(key)?;
-    authorize::check(
-        r,
-        call,
-        "s3:PutObject",
-        &Target::object(&b, key, None),
-        &acl_extra(attrs),
-    )?;
+    authorize_write(r, call, &b, key, attrs)?;
     check_storage_class(&attrs.storage_class)?;
     let (owner, grants) = owner_and_acl(&b, call, &attrs.acl)?;
     Ok((b, owner, grants))
@@ -233,6 +275,7 @@ pub struct PutObjectInput {
 pub struct PutObjectOutput {
     pub etag: String,
     pub checksum: Option<Checksum>,
+    pub sse: Sse,
     pub garbage: Garbage,
 }
 
@@ -258,9 +301,10 @@ pub fn put(
     call: &Call,
     input: PutObjectInput,
 ) -> Result<PutObjectOutput, AwsError> {
-    let (_, owner, grants) = write_checks(w, call, &input.bucket, &input.key, &input.attrs)?;
+    let (b, owner, grants) = write_checks(w, call, &input.bucket, &input.key, &input.attrs)?;
     let existing = get_object(w, &input.bucket, &input.key)?;
     check_write_conditions(existing.as_ref(), &input.key, &input.conditions)?;
+    let sse = encryption::for_new_object(&b, &input.attrs.sse);
     let object = Object {
         size: input.body.size,
         etag: checksums::etag_of_md5(&input.body.md5),
@@ -273,12 +317,15 @@ pub fn put(
         owner,
         acl: grants,
         storage_class: input.attrs.storage_class.filter(|c| c != "STANDARD"),
+        tags: input.attrs.tags.unwrap_or_default(),
+        sse: Some(sse.clone()),
     };
     publish(blobs, &input.body)?;
     w.put_json(OBJECTS, &object_key(&input.bucket, &input.key), &object)?;
     Ok(PutObjectOutput {
         etag: object.etag,
         checksum: object.checksum,
+        sse,
         garbage: existing.map(|o| blob_ids(&o)).unwrap_or_default(),
     })
 }
@@ -652,6 +699,8 @@ pub struct CopyObjectInput {
     pub source_key: String,
     /// `x-amz-metadata-directive: REPLACE`.
     pub replace_metadata: bool,
+    /// `x-amz-tagging-directive: REPLACE`: the copy gets the request's tags, not the source's.
+    pub replace_tags: bool,
     pub attrs: ObjectAttributes,
     /// `x-amz-checksum-algorithm`.
     pub checksum_algorithm: Option<Algorithm>,
@@ -724,10 +773,12 @@ pub fn copy_prepare(
         &input.source_key,
         &input.source_conditions,
     )?;
-    write_checks(r, call, &input.bucket, &input.key, &input.attrs)?;
+    write_checks(r, call, &input.bucket, &input.key, &copy_attrs(input, &src))?;
     let same = input.bucket == input.source_bucket && input.key == input.source_key;
     if same
         && !input.replace_metadata
+        && !input.replace_tags
+        && input.attrs.sse.algorithm.is_none()
         && input.attrs.storage_class.is_none()
         && input.checksum_algorithm.is_none()
     {
@@ -804,7 +855,18 @@ pub struct CopyObjectOutput {
     pub etag: String,
     pub modified: DateTime<Utc>,
     pub checksum: Option<Checksum>,
+    pub sse: Sse,
     pub garbage: Garbage,
+}
+
+/// The attributes the copy is written with: its tags are the source's unless the request
+/// replaces them.
+fn copy_attrs(input: &CopyObjectInput, source: &Object) -> ObjectAttributes {
+    let mut attrs = input.attrs.clone();
+    if !input.replace_tags {
+        attrs.tags = Some(source.tags.clone());
+    }
+    attrs
 }
 
 /// Commits a copy whose bytes are in `body`.
@@ -817,14 +879,10 @@ pub fn copy_commit(
     body: &ReceivedBody,
 ) -> Result<CopyObjectOutput, AwsError> {
     let b = existing_bucket(w, &input.bucket)?;
-    authorize::check(
-        w,
-        call,
-        "s3:PutObject",
-        &Target::object(&b, &input.key, None),
-        &acl_extra(&input.attrs),
-    )?;
+    let attrs = copy_attrs(input, source);
+    authorize_write(w, call, &b, &input.key, &attrs)?;
     let (owner, grants) = owner_and_acl(&b, call, &input.attrs.acl)?;
+    let sse = encryption::for_new_object(&b, &input.attrs.sse);
     let existing = get_object(w, &input.bucket, &input.key)?;
     check_write_conditions(existing.as_ref(), &input.key, &input.conditions)?;
     let (headers, metadata) = if input.replace_metadata {
@@ -849,6 +907,8 @@ pub fn copy_commit(
             .clone()
             .or_else(|| source.storage_class.clone())
             .filter(|c| c != "STANDARD"),
+        tags: attrs.tags.unwrap_or_default(),
+        sse: Some(sse.clone()),
     };
     publish(blobs, body)?;
     w.put_json(OBJECTS, &object_key(&input.bucket, &input.key), &object)?;
@@ -856,6 +916,7 @@ pub fn copy_commit(
         etag: object.etag.clone(),
         modified: object.modified_at(),
         checksum: object.checksum,
+        sse,
         garbage: existing.map(|o| blob_ids(&o)).unwrap_or_default(),
     })
 }

@@ -38,6 +38,7 @@ pub fn put(w: &mut dyn Writer, call: &Call, bucket: &str, body: &[u8]) -> Result
             return Err(malformed("Invalid principal in policy"));
         }
     }
+    super::public_access::check_policy(call, &b, text)?;
     b.policy = Some(text.to_string());
     w.put_json(BUCKETS, bucket.as_bytes(), &b)?;
     Ok(())
