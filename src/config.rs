@@ -34,6 +34,22 @@ pub enum AdminCommand {
     /// Create an account outside any organization, with the role `OrganizationAccountAccessRole`
     /// trusted by the management account (what Organizations' CreateAccount also sets up).
     CreateAccount(CreateAccountArgs),
+    /// Store the signing keys (a JWKS) of an IAM OIDC provider's issuer, which
+    /// AssumeRoleWithWebIdentity verifies tokens with; Cairn cannot fetch them itself.
+    PutOidcKeys(PutOidcKeysArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PutOidcKeysArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The provider's ARN (`arn:aws:iam::<account>:oidc-provider/<host/path>`).
+    #[arg(long)]
+    pub provider_arn: String,
+    /// A JWKS document (`{"keys": [...]}`, what the issuer's `jwks_uri` serves); `-` reads it
+    /// from standard input.
+    #[arg(long)]
+    pub jwks_file: PathBuf,
 }
 
 #[derive(Args, Debug)]

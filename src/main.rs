@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Admin(AdminCommand::CreateAccessKey(args)) => create_access_key(args).await,
             Command::Admin(AdminCommand::CreateAccount(args)) => create_account(args).await,
+            Command::Admin(AdminCommand::PutOidcKeys(args)) => put_oidc_keys(args).await,
         }
     });
     match result {
@@ -148,6 +149,49 @@ async fn create_account(args: cairn::config::CreateAccountArgs) -> Result<(), St
         serde_json::to_string_pretty(&serde_json::json!({
             "Account": {"Id": args.account_id, "Name": args.name, "Email": args.email},
             "Role": {"RoleName": role.name, "Arn": role.arn()},
+        }))
+        .expect("json")
+    );
+    Ok(())
+}
+
+async fn put_oidc_keys(args: cairn::config::PutOidcKeysArgs) -> Result<(), String> {
+    let jwks = if args.jwks_file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))?
+    } else {
+        std::fs::read_to_string(&args.jwks_file)
+            .map_err(|e| format!("{}: {e}", args.jwks_file.display()))?
+    };
+    let settings = Settings::resolve(&ServeArgs {
+        common: args.common.clone(),
+        ..Default::default()
+    })?;
+    let app = App::open(settings).await?;
+    let arn = cairn::arn::canonical(&args.provider_arn).into_owned();
+    let provider = app
+        .store
+        .write(move |w| -> Result<_, cairn::store::StoreError> {
+            cairn::services::iam::oidc::put_keys(w, &arn, &jwks)
+                .map_err(cairn::store::StoreError::Backend)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let keys: Vec<serde_json::Value> = provider
+        .keys
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "kid": k.get("kid"),
+                "kty": k.get("kty"),
+                "alg": k.get("alg"),
+            })
+        })
+        .collect();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "OpenIDConnectProviderArn": provider.arn(),
+            "Keys": keys,
         }))
         .expect("json")
     );

@@ -99,6 +99,9 @@ pub(super) fn add_request_keys(c: &mut Context, f: &Facts, set: &PolicySet) {
     if let Some(id) = p.session.as_ref().and_then(|s| s.source_identity.clone()) {
         put(c, "aws:SourceIdentity", id);
     }
+    if let Some(f) = p.session.as_ref().and_then(|s| s.federation.as_ref()) {
+        put(c, "aws:FederatedProvider", f.provider().to_string());
+    }
     if !matches!(
         p.kind,
         PrincipalKind::Service { .. } | PrincipalKind::Anonymous

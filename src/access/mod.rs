@@ -86,6 +86,8 @@ pub fn caller(p: &Principal) -> Caller {
         },
         PrincipalKind::Service { service } => Caller::service(service),
         PrincipalKind::Anonymous => Caller::anonymous(),
+        PrincipalKind::WebIdentityUser { provider, .. }
+        | PrincipalKind::SamlUser { provider, .. } => return Caller::federated(provider),
     };
     if c.account.is_none() {
         c.account = account;

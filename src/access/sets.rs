@@ -102,7 +102,10 @@ fn principal_key(p: &Principal) -> Option<String> {
         PrincipalKind::FederatedUser { user_name, .. } => {
             format!("{}/user/{}", p.account, user_name.to_lowercase())
         }
-        PrincipalKind::Service { .. } | PrincipalKind::Anonymous => return None,
+        PrincipalKind::Service { .. }
+        | PrincipalKind::Anonymous
+        | PrincipalKind::WebIdentityUser { .. }
+        | PrincipalKind::SamlUser { .. } => return None,
     })
 }
 

@@ -56,6 +56,8 @@ pub fn lookup_username(p: &Principal) -> Option<String> {
         PrincipalKind::AssumedRole { .. } | PrincipalKind::FederatedUser { .. } => {
             p.arn().rsplit('/').next().map(str::to_string)
         }
+        PrincipalKind::WebIdentityUser { subject, .. }
+        | PrincipalKind::SamlUser { subject, .. } => Some(subject.clone()),
         PrincipalKind::Service { .. } | PrincipalKind::Anonymous => None,
     }
 }
@@ -69,7 +71,10 @@ pub fn lookup_access_key(p: &Principal) -> Option<&str> {
         | PrincipalKind::FederatedUser { .. } => {
             Some(p.access_key_id.as_str()).filter(|k| !k.is_empty())
         }
-        PrincipalKind::Service { .. } | PrincipalKind::Anonymous => None,
+        PrincipalKind::Service { .. }
+        | PrincipalKind::Anonymous
+        | PrincipalKind::WebIdentityUser { .. }
+        | PrincipalKind::SamlUser { .. } => None,
     }
 }
 
@@ -113,7 +118,16 @@ fn user_identity(o: &mut Object, p: &Principal) {
                     i.str("accountId", &p.account);
                     i.str("userName", role_name);
                 });
-                c.object("webIdFederationData", |_| {});
+                // A session of a web identity names its OIDC provider; others say nothing.
+                let federation = p.session.as_ref().and_then(|s| s.federation.as_ref());
+                c.object("webIdFederationData", |w| {
+                    if let Some(crate::auth::principal::Federation::WebIdentity { provider }) =
+                        federation
+                    {
+                        w.str("federatedProvider", provider);
+                        w.object("attributes", |_| {});
+                    }
+                });
                 session_attributes(c, p, *issued_at);
                 if let Some(id) = p.session.as_ref().and_then(|s| s.source_identity.as_ref()) {
                     c.str("sourceIdentity", id);
@@ -148,6 +162,24 @@ fn user_identity(o: &mut Object, p: &Principal) {
             o.str("type", "AWSAccount");
             o.str("principalId", "");
             o.str("accountId", "anonymous");
+        }
+        PrincipalKind::WebIdentityUser {
+            provider, subject, ..
+        } => {
+            o.str("type", "WebIdentityUser");
+            o.str("principalId", &p.user_id());
+            o.str("userName", subject);
+            o.str("identityProvider", provider);
+        }
+        PrincipalKind::SamlUser {
+            name_qualifier,
+            subject,
+            ..
+        } => {
+            o.str("type", "SAMLUser");
+            o.str("principalId", &p.user_id());
+            o.str("userName", subject);
+            o.str("identityProvider", name_qualifier);
         }
     }
 }

@@ -31,6 +31,39 @@ pub enum PrincipalKind {
         service: String,
     },
     Anonymous,
+    /// A user of an IAM OIDC provider calling AssumeRoleWithWebIdentity (no signature: its
+    /// token speaks for it), as its token names it; `account` is the role's.
+    WebIdentityUser {
+        /// The provider's ARN (`arn:aws:iam::A:oidc-provider/host`).
+        provider: String,
+        audience: String,
+        subject: String,
+    },
+    /// A user of an IAM SAML provider calling AssumeRoleWithSAML, as its assertion names it;
+    /// `account` is the role's.
+    SamlUser {
+        /// The provider's ARN (`arn:aws:iam::A:saml-provider/Name`).
+        provider: String,
+        /// `saml:namequalifier`: a hash of the issuer, the account and the provider's name.
+        name_qualifier: String,
+        subject: String,
+    },
+}
+
+/// How a role session came from an identity provider (AssumeRoleWithWebIdentity or
+/// AssumeRoleWithSAML): the provider's ARN, `aws:FederatedProvider`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Federation {
+    WebIdentity { provider: String },
+    Saml { provider: String },
+}
+
+impl Federation {
+    pub fn provider(&self) -> &str {
+        match self {
+            Federation::WebIdentity { provider } | Federation::Saml { provider } => provider,
+        }
+    }
 }
 
 /// What a session's credentials carry beyond who it is: the session policies that narrow it,
@@ -60,6 +93,9 @@ pub struct Session {
     /// For GetSessionToken / GetFederationToken sessions: epoch seconds of issue and expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<(i64, i64)>,
+    /// For role sessions made from a web identity or a SAML assertion: the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federation: Option<Federation>,
 }
 
 impl Session {
@@ -102,6 +138,9 @@ impl Principal {
             }
             PrincipalKind::Service { service } => service.clone(),
             PrincipalKind::Anonymous => "anonymous".into(),
+            // No ARN of their own: the provider they come through.
+            PrincipalKind::WebIdentityUser { provider, .. }
+            | PrincipalKind::SamlUser { provider, .. } => provider.clone(),
         }
     }
 
@@ -118,6 +157,16 @@ impl Principal {
             PrincipalKind::FederatedUser { name, .. } => format!("{}:{name}", self.account),
             PrincipalKind::Service { service } => service.clone(),
             PrincipalKind::Anonymous => "anonymous".into(),
+            PrincipalKind::WebIdentityUser {
+                provider,
+                audience,
+                subject,
+            } => format!("{provider}:{audience}:{subject}"),
+            PrincipalKind::SamlUser {
+                name_qualifier,
+                subject,
+                ..
+            } => format!("{name_qualifier}:{subject}"),
         }
     }
 

@@ -100,26 +100,48 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    let bytes = read_body(app, parts, body, too_large, broken).await?;
+    let authenticated = authenticate_body(app, parts, &bytes, service).map_err(refuse)?;
+    Ok((bytes, authenticated))
+}
+
+/// The first half of [`read_and_authenticate`]: the (bounded) body.
+pub(crate) async fn read_body<B>(
+    app: &App,
+    parts: &Parts,
+    body: B,
+    too_large: &'static str,
+    broken: &'static str,
+) -> Result<Bytes, crate::error::AwsError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
     use crate::error::AwsError;
-    let bytes = body::read_limited(&parts.headers, body, app.settings.max_request_body)
+    body::read_limited(&parts.headers, body, app.settings.max_request_body)
         .await
         .map_err(|e| match e {
             body::BodyError::TooLarge => AwsError::new(413, too_large, "Request body is too large"),
             body::BodyError::Broken(m) => AwsError::client(broken, m),
-        })?;
-    let hash = crate::auth::sigv4::sha256_hex(&bytes);
-    let authenticated = app
-        .auth
-        .authenticate(&crate::auth::Request {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body_sha256: Some(&hash),
-            s3: false,
-            service,
         })
-        .map_err(refuse)?;
-    Ok((bytes, authenticated))
+}
+
+/// The second half of [`read_and_authenticate`]: who signed the request with this body.
+pub(crate) fn authenticate_body(
+    app: &App,
+    parts: &Parts,
+    bytes: &[u8],
+    service: &str,
+) -> Result<Authenticated, crate::auth::Refusal> {
+    let hash = crate::auth::sigv4::sha256_hex(bytes);
+    app.auth.authenticate(&crate::auth::Request {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body_sha256: Some(&hash),
+        s3: false,
+        service,
+    })
 }
 
 /// Notes when a long-term key was last used (GetAccessKeyLastUsed, the credential report), at

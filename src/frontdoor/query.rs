@@ -2,9 +2,10 @@
 //! scope says which service; unsigned requests (STS's federation calls) are STS's.
 
 use super::body::{full, ResponseBody};
-use super::{context, read_and_authenticate, refusal, Served};
+use super::{context, refusal, Served};
 use crate::app::App;
 use crate::audit::{self, record, CallInfo};
+use crate::auth::Authenticated;
 use crate::error::AwsError;
 use crate::ids;
 use crate::services::{iam, sts, QueryParams};
@@ -79,16 +80,37 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let (bytes, authenticated) = read_and_authenticate(
+    let bytes = super::read_body(
         app,
         parts,
         body,
-        service.name(),
         "RequestEntityTooLarge",
         "MalformedQueryString",
-        refusal::query,
     )
     .await?;
+    let authenticated = match super::authenticate_body(app, parts, &bytes, service.name()) {
+        Ok(a) => a,
+        // STS's federation calls are made without credentials: the token or assertion they
+        // carry speaks for the caller.
+        Err(crate::auth::Refusal::Missing)
+            if service == QueryService::Sts
+                && parameters(parts, &bytes)
+                    .is_ok_and(|p| p.get("Action").is_some_and(sts::unsigned)) =>
+        {
+            Authenticated {
+                principal: crate::auth::Principal {
+                    account: String::new(),
+                    kind: crate::auth::PrincipalKind::Anonymous,
+                    access_key_id: String::new(),
+                    session: None,
+                },
+                scope: None,
+                auth_type: crate::auth::AuthType::None,
+                chunks: None,
+            }
+        }
+        Err(r) => return Err(refusal::query(r)),
+    };
     served.account = authenticated.principal.account.clone();
     let mut params = parameters(parts, &bytes)?;
     // ARNs of another partition are taken in as Cairn keeps them.
@@ -102,7 +124,14 @@ where
         .ok_or_else(|| AwsError::client("MissingAction", "Missing Action"))?
         .to_string();
     served.operation = action.clone();
-    let ctx = context(app, parts, &authenticated, &served.request_id, peer);
+    let mut ctx = context(app, parts, &authenticated, &served.request_id, peer);
+    if service == QueryService::Sts {
+        // Who a federation call is for is who its token or assertion names.
+        if let Some(p) = sts::federated_caller(&action, &params) {
+            served.account = p.account.clone();
+            ctx.principal = p;
+        }
+    }
     super::note_key_use(app, &authenticated, service.name()).await;
     let (known, version) = match service {
         QueryService::Sts => (sts::known(&action), "2011-06-15"),

@@ -187,10 +187,12 @@ fn scalar(v: &Value) -> Option<String> {
 fn valid_key(key: &str) -> bool {
     match key.split_once(':') {
         Some((vendor, name)) => {
+            // Federation keys are prefixed by the provider's host and path
+            // (`token.actions.githubusercontent.com:sub`, `oidc.eks.../id/EXAMPLE:aud`).
             !vendor.is_empty()
                 && vendor
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    .all(|c| c.is_ascii_alphanumeric() || "-._/".contains(c))
                 && !name.is_empty()
         }
         None => false,

@@ -96,7 +96,7 @@ fn derived(key: &str, caller: &Caller) -> Option<String> {
         "aws:userid" => match caller.kind {
             Root => caller.user_id.clone().or_else(|| caller.account.clone()),
             User | AssumedRole | FederatedUser => caller.user_id.clone(),
-            Service | Anonymous => None,
+            Service | Anonymous | Federated => None,
         },
         "aws:principaltype" => match caller.kind {
             Root => Some("Account".to_string()),
@@ -104,12 +104,12 @@ fn derived(key: &str, caller: &Caller) -> Option<String> {
             AssumedRole => Some("AssumedRole".to_string()),
             FederatedUser => Some("FederatedUser".to_string()),
             Anonymous => Some("Anonymous".to_string()),
-            Service => None,
+            Service | Federated => None,
         },
         "aws:principalservicename" => caller.service.clone(),
         "aws:principalisawsservice" => match caller.kind {
             Service => Some("true".to_string()),
-            Root | User | AssumedRole | FederatedUser => Some("false".to_string()),
+            Root | User | AssumedRole | FederatedUser | Federated => Some("false".to_string()),
             Anonymous => None,
         },
         _ => None,

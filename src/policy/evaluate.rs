@@ -139,7 +139,7 @@ pub fn authorize_explained(auth: &Authorization, req: &Request) -> Outcome {
         PrincipalType::User | PrincipalType::AssumedRole | PrincipalType::FederatedUser => {
             allows(&identity)
         }
-        PrincipalType::Service | PrincipalType::Anonymous => false,
+        PrincipalType::Service | PrincipalType::Anonymous | PrincipalType::Federated => false,
     };
     let identity_allow = own_allow && boundary_allows && session_allows;
     // Why the caller's own side does not allow, in the order AWS reports it.
@@ -162,7 +162,7 @@ pub fn authorize_explained(auth: &Authorization, req: &Request) -> Outcome {
     let direct_grant = resource_grant.is_some_and(|s| s >= Strength::Role);
 
     let refusal = match caller.kind {
-        PrincipalType::Service | PrincipalType::Anonymous => {
+        PrincipalType::Service | PrincipalType::Anonymous | PrincipalType::Federated => {
             (!direct_grant).then_some(PolicyType::Resource)
         }
         _ => {

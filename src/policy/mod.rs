@@ -152,6 +152,10 @@ pub enum PrincipalType {
     AssumedRole,
     /// A federated user session (GetFederationToken).
     FederatedUser,
+    /// A user of an external identity provider asking for a role session with its token or
+    /// SAML assertion (AssumeRoleWithWebIdentity, AssumeRoleWithSAML): what a trust policy's
+    /// `Federated` principal names. `arn` is the provider's (an IAM OIDC or SAML provider ARN).
+    Federated,
     /// An AWS service acting on its own behalf (CloudTrail delivering logs).
     Service,
     /// An unsigned request.
@@ -237,6 +241,19 @@ impl Caller {
         }
     }
 
+    /// A user of the identity provider `provider` (its IAM provider ARN).
+    pub fn federated(provider: &str) -> Caller {
+        Caller {
+            kind: PrincipalType::Federated,
+            account: None,
+            arn: Some(provider.to_string()),
+            role_arn: None,
+            service: None,
+            user_id: None,
+            username: None,
+        }
+    }
+
     /// An unsigned request.
     pub fn anonymous() -> Caller {
         Caller {
@@ -261,7 +278,7 @@ impl Caller {
             PrincipalType::User => self.arn.clone(),
             PrincipalType::AssumedRole => self.role_arn.clone(),
             PrincipalType::FederatedUser => self.arn.clone(),
-            PrincipalType::Service | PrincipalType::Anonymous => None,
+            PrincipalType::Service | PrincipalType::Anonymous | PrincipalType::Federated => None,
         }
     }
 }

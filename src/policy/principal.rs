@@ -15,8 +15,10 @@ enum Entry {
     Session(String),
     FederatedUser(String),
     Service(String),
-    /// Accepted so such documents can be stored; never matches (P1).
-    Federated,
+    /// An identity provider (`{"Federated": "arn:aws:iam::A:oidc-provider/host"}`, a SAML
+    /// provider's ARN, or a provider's name such as `accounts.google.com`): matches users of
+    /// that provider asking for a role session.
+    Federated(String),
     /// Accepted so such documents can be stored; never matches (P1).
     CanonicalUser,
 }
@@ -137,7 +139,9 @@ impl PrincipalSpec {
                         entries.push(match kind.as_str() {
                             "AWS" => parse_aws(&value)?,
                             "Service" => parse_service(&value)?,
-                            "Federated" if !value.is_empty() => Entry::Federated,
+                            "Federated" if !value.is_empty() => {
+                                Entry::Federated(crate::arn::canonical(&value).into_owned())
+                            }
                             "CanonicalUser" if !value.is_empty() => Entry::CanonicalUser,
                             _ => return Err(invalid()),
                         });
@@ -192,8 +196,11 @@ fn strength(entry: &Entry, caller: &Caller) -> Option<Strength> {
         Entry::Account(a) if is(&caller.account, a) => match caller.kind {
             Root => Some(Strength::Exact),
             User | AssumedRole | FederatedUser => Some(Strength::Account),
-            Service | Anonymous => None,
+            Service | Anonymous | Federated => None,
         },
+        Entry::Federated(provider) if caller.kind == Federated && is(&caller.arn, provider) => {
+            Some(Strength::Exact)
+        }
         Entry::FederatedUser(arn) if caller.kind == FederatedUser && is(&caller.arn, arn) => {
             Some(Strength::Exact)
         }
@@ -222,6 +229,7 @@ enum Facet<'a> {
     Account(&'a str),
     Arn(&'a str),
     Service(&'a str),
+    Provider(&'a str),
     Anonymous,
 }
 
@@ -234,6 +242,9 @@ fn facets(caller: &Caller) -> Vec<Facet<'_>> {
             ));
         }
         PrincipalType::Anonymous => out.push(Facet::Anonymous),
+        PrincipalType::Federated => {
+            out.push(Facet::Provider(caller.arn.as_deref().unwrap_or_default()));
+        }
         PrincipalType::Root
         | PrincipalType::User
         | PrincipalType::AssumedRole
@@ -263,6 +274,43 @@ fn covers(entry: &Entry, facet: &Facet) -> bool {
             Facet::Arn(f),
         ) => arn == f,
         (Entry::Service(s), Facet::Service(f)) => s.eq_ignore_ascii_case(f),
+        (Entry::Federated(p), Facet::Provider(f)) => p == f,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::{evaluate, Caller, Context, Effect, Policy, PolicyKind, Request};
+
+    #[test]
+    fn federated_principals_match_users_of_their_provider_only() {
+        let provider = "arn:aws:iam::111111111111:oidc-provider/token.example.com";
+        let trust = Policy::parse(
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"token.example.com:sub":"me"}}}}}}]}}"#,
+                provider.replace("arn:aws:", "arn:aws-cn:")
+            ),
+            &PolicyKind::Trust,
+        )
+        .unwrap();
+        let ask = |caller: &Caller, sub: &str| {
+            let context = Context::new().with("token.example.com:sub", sub);
+            evaluate(
+                &trust,
+                &Request {
+                    caller,
+                    action: "sts:AssumeRoleWithWebIdentity",
+                    resource: "arn:aws:iam::111111111111:role/R",
+                    context: &context,
+                },
+            )
+        };
+        let user = Caller::federated(provider);
+        assert_eq!(ask(&user, "me"), Effect::Allow { direct: true });
+        assert_eq!(ask(&user, "someone-else"), Effect::NoMatch);
+        let other = Caller::federated("arn:aws:iam::111111111111:oidc-provider/other.example.com");
+        assert_eq!(ask(&other, "me"), Effect::NoMatch);
+        assert_eq!(ask(&Caller::root("111111111111"), "me"), Effect::NoMatch);
     }
 }

@@ -1582,3 +1582,13 @@ def test_resource_control_policies_bound_a_member_accounts_buckets(fresh):
     assert fresh.client("cloudtrail", **creds).describe_trails()["trailList"] == []
     org.detach_policy(PolicyId=pid, TargetId=member)
     s3.put_object(Bucket="member-data-bucket", Key="after", Body=b"x")
+
+
+def test_role_last_used_follows_assume_role(fresh):
+    c = iam(fresh)
+    role_arn = c.create_role(RoleName="used", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    assert c.get_role(RoleName="used")["Role"]["RoleLastUsed"] == {}
+    fresh.client("sts", region="eu-west-1").assume_role(RoleArn=role_arn, RoleSessionName="first-use")
+    last = c.get_role(RoleName="used")["Role"]["RoleLastUsed"]
+    assert last["Region"] == "eu-west-1"
+    assert abs((last["LastUsedDate"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) < 60

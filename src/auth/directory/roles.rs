@@ -148,3 +148,12 @@ pub fn ensure_service_linked_role(
     };
     create_service_linked_role(w, account, service, name, &policy, description, now_ms).map(Some)
 }
+
+/// Notes that a session of the role was made (GetRole's `RoleLastUsed`). It bears on no
+/// decision, so it leaves the access version alone.
+pub fn note_role_use(w: &mut dyn Writer, role: &Role, at_ms: i64, region: &str) -> StoreResult<()> {
+    let mut r = role.clone();
+    r.last_used = Some((at_ms, region.to_string()));
+    use crate::store::WriterExt;
+    w.put_json(ROLES, &super::name_key(&r.account, &r.name), &r)
+}

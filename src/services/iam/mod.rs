@@ -15,9 +15,11 @@ mod groups;
 mod inline;
 pub mod input;
 mod keys;
+pub mod oidc;
 mod policies;
 mod profiles;
 mod roles;
+mod saml;
 mod simulate;
 mod tags;
 mod users;
@@ -201,11 +203,31 @@ fn dispatch(c: &Call, w: &mut dyn Writer, op: &str) -> Result<Value, AwsError> {
             features::set(c, w, features::ROOT_CREDENTIALS, false)
         }
 
+        "CreateOpenIDConnectProvider" => oidc::create(c, w),
+        "GetOpenIDConnectProvider" => oidc::get(c, w),
+        "ListOpenIDConnectProviders" => oidc::list(c, w),
+        "DeleteOpenIDConnectProvider" => oidc::delete(c, w),
+        "UpdateOpenIDConnectProviderThumbprint" => oidc::update_thumbprint(c, w),
+        "AddClientIDToOpenIDConnectProvider" => oidc::add_client_id(c, w),
+        "RemoveClientIDFromOpenIDConnectProvider" => oidc::remove_client_id(c, w),
+        "TagOpenIDConnectProvider" => oidc::tag(c, w),
+        "UntagOpenIDConnectProvider" => oidc::untag(c, w),
+        "ListOpenIDConnectProviderTags" => oidc::list_tags(c, w),
+
+        "CreateSAMLProvider" => saml::create(c, w),
+        "GetSAMLProvider" => saml::get(c, w),
+        "ListSAMLProviders" => saml::list(c, w),
+        "UpdateSAMLProvider" => saml::update(c, w),
+        "DeleteSAMLProvider" => saml::delete(c, w),
+        "TagSAMLProvider" => saml::tag(c, w),
+        "UntagSAMLProvider" => saml::untag(c, w),
+        "ListSAMLProviderTags" => saml::list_tags(c, w),
+
         "SimulatePrincipalPolicy" => simulate::principal(c, w),
         "SimulateCustomPolicy" => simulate::custom(c, w),
 
         // Passwords, MFA devices, certificates, SSH keys, service-specific credentials,
-        // OIDC/SAML providers, access reports and delegation requests have no counterpart here yet.
+        // access reports and delegation requests have no counterpart here yet.
         other => Err(errors::not_supported(other)),
     }
 }
@@ -239,6 +261,9 @@ const SELF_OPS: &[&str] = &[
 fn resource(r: &dyn Reader, c: &Call, op: &str) -> Result<String, AwsError> {
     let a = &c.account;
     let p = &c.p;
+    if let Some(arn) = oidc::resource(c, op).or_else(|| saml::resource(c, op)) {
+        return Ok(arn);
+    }
     if op == "CreatePolicy" {
         if let Some(name) = p.opt("PolicyName") {
             return Ok(format!(

@@ -201,6 +201,7 @@ pub fn assume_role(
                 .into(),
         ));
     }
+    directory::note_role_use(w, &role, ctx.time.timestamp_millis(), &ctx.region)?;
     let issued = ctx.time.timestamp();
     let expires = issued + duration;
     let mut principal = session::role_principal(

@@ -5,9 +5,12 @@
 
 mod assume_role;
 mod assume_root;
+mod federated;
 mod info;
+mod saml;
 mod session_input;
 mod tokens;
+mod web_identity;
 
 use super::{iso8601, QueryParams, RequestContext};
 use crate::app::App;
@@ -29,6 +32,10 @@ pub fn call(
         "GetAccessKeyInfo" => info::get_access_key_info(w, ctx, params),
         "DecodeAuthorizationMessage" => info::decode_authorization_message(app, w, ctx, params),
         "AssumeRole" => assume_role::assume_role(app, w, ctx, params),
+        "AssumeRoleWithWebIdentity" => {
+            web_identity::assume_role_with_web_identity(app, w, ctx, params)
+        }
+        "AssumeRoleWithSAML" => saml::assume_role_with_saml(app, w, ctx, params),
         "AssumeRoot" => assume_root::assume_root(app, w, ctx, params),
         "GetSessionToken" => tokens::get_session_token(app, w, ctx, params),
         "GetFederationToken" => tokens::get_federation_token(app, w, ctx, params),
@@ -59,8 +66,10 @@ const NUMERIC: &[&str] = &["DurationSeconds"];
 /// The record's `requestParameters`: the call's parameters in lowerCamelCase, lists as arrays,
 /// numbers as numbers; `null` when there are none.
 pub fn request_parameters(params: &QueryParams) -> Option<Value> {
-    params.to_json(NUMERIC)
+    federated::request_parameters(params, params.to_json(NUMERIC))
 }
+
+pub use federated::{caller as federated_caller, unsigned};
 
 pub(crate) fn validation(message: String) -> AwsError {
     AwsError::client("ValidationError", message)
