@@ -385,6 +385,100 @@ impl Ops<'_> {
         self.req.key.clone().unwrap_or_default()
     }
 
+    fn with_version(
+        &self,
+        mut r: Response<ResponseBody>,
+        version: Option<String>,
+    ) -> Response<ResponseBody> {
+        if let Some(v) = version {
+            r.headers_mut()
+                .insert("x-amz-version-id", render::header_value(&v));
+        }
+        r
+    }
+
+    /// `versionId`, when given.
+    fn version_id(&self) -> Option<String> {
+        self.req.q("versionId").map(str::to_string)
+    }
+
+    async fn list_versions(&self) -> Result<Response<ResponseBody>, AwsError> {
+        use crate::services::s3::versions::{self, VersionEntry};
+        let url = check_encoding_type(self.req)?;
+        let q = |n: &str| self.req.q(n).map(str::to_string);
+        let input = versions::ListVersionsInput {
+            bucket: self.bucket(),
+            prefix: q("prefix"),
+            delimiter: q("delimiter"),
+            max_keys: q("max-keys"),
+            key_marker: q("key-marker"),
+            version_id_marker: q("version-id-marker"),
+        };
+        let (call, i2) = (self.call.clone(), input.clone());
+        let out = tx_read(self.app, move |_, r| versions::list_versions(r, &call, &i2)).await?;
+        let e = |s: &str| render::enc(s, url);
+        let mut w = XmlWriter::document("ListVersionsResult");
+        w.elem("Name", &input.bucket)
+            .elem("Prefix", &e(input.prefix.as_deref().unwrap_or("")))
+            .elem("KeyMarker", &e(input.key_marker.as_deref().unwrap_or("")))
+            .elem(
+                "VersionIdMarker",
+                input.version_id_marker.as_deref().unwrap_or(""),
+            );
+        w.opt(
+            "NextKeyMarker",
+            out.next_key_marker.as_deref().map(e).as_deref(),
+        );
+        w.opt(
+            "NextVersionIdMarker",
+            out.next_version_id_marker.as_deref(),
+        );
+        w.elem("MaxKeys", &out.max_keys.to_string());
+        w.opt("Delimiter", input.delimiter.as_deref().map(e).as_deref());
+        w.elem("IsTruncated", bool_text(out.truncated));
+        if url {
+            w.elem("EncodingType", "url");
+        }
+        for entry in &out.entries {
+            match entry {
+                VersionEntry::Version(key, o, latest) if o.delete_marker => {
+                    w.open("DeleteMarker")
+                        .elem("Key", &e(key))
+                        .elem("VersionId", o.version_text())
+                        .elem("IsLatest", bool_text(*latest))
+                        .elem("LastModified", &xml_time(o.modified_at()));
+                    render::owner(&mut w, &o.owner);
+                    w.close("DeleteMarker");
+                }
+                VersionEntry::Version(key, o, latest) => {
+                    w.open("Version")
+                        .elem("Key", &e(key))
+                        .elem("VersionId", o.version_text())
+                        .elem("IsLatest", bool_text(*latest))
+                        .elem("LastModified", &xml_time(o.modified_at()))
+                        .elem("ETag", &o.etag)
+                        .elem("Size", &o.size.to_string());
+                    if let Some(c) = &o.checksum {
+                        w.elem("ChecksumAlgorithm", c.algorithm.name())
+                            .elem("ChecksumType", &c.kind);
+                    }
+                    w.elem(
+                        "StorageClass",
+                        o.storage_class.as_deref().unwrap_or("STANDARD"),
+                    );
+                    render::owner(&mut w, &o.owner);
+                    w.close("Version");
+                }
+                VersionEntry::Prefix(p) => {
+                    w.open("CommonPrefixes")
+                        .elem("Prefix", &e(p))
+                        .close("CommonPrefixes");
+                }
+            }
+        }
+        Ok(self.xml(w.finish("ListVersionsResult")))
+    }
+
     fn ok(&self, status: u16) -> Response<ResponseBody> {
         render::no_content(status, &self.request_id)
     }
@@ -442,14 +536,21 @@ impl Ops<'_> {
             Op::GetObjectAcl => {
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
                 let view =
-                    tx_read(self.app, move |_, r| acl::get_object_acl(r, &call, &b, &k)).await?;
+                    {
+                    let v = self.version_id();
+                    tx_read(self.app, move |_, r| {
+                        acl::get_object_acl(r, &call, &b, &k, v.as_deref())
+                    })
+                    .await?
+                };
                 Ok(self.xml(render::acl_document(&view)))
             }
             Op::PutObjectAcl => {
                 let acl_req = self.acl_request(body).await?;
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                let v = self.version_id();
                 tx(self.app, Some(self.rec.clone()), move |_, w| {
-                    acl::put_object_acl(w, &call, &b, &k, &acl_req)
+                    acl::put_object_acl(w, &call, &b, &k, v.as_deref(), &acl_req)
                 })
                 .await?;
                 Ok(self.ok(200))
@@ -514,13 +615,32 @@ impl Ops<'_> {
             Op::DeleteObject => {
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
                 check_key(&k)?;
-                commit(self.app, Some(self.rec.clone()), None, move |_, w| {
-                    let out = objects::delete(w, &call, &b, &k)?;
-                    Ok(((), out.garbage))
+                let v = self.version_id();
+                let out = commit(self.app, Some(self.rec.clone()), None, move |_, w| {
+                    let out = objects::delete(w, &call, &b, &k, v.as_deref())?;
+                    let garbage = out.garbage.clone();
+                    Ok((out, garbage))
                 })
                 .await?;
-                Ok(self.ok(204))
+                let mut r = render::builder(204, &self.request_id);
+                if out.delete_marker {
+                    r = r.header("x-amz-delete-marker", "true");
+                }
+                if let Some(v) = &out.version_id {
+                    r = r.header("x-amz-version-id", v.as_str());
+                }
+                Ok(r.body(crate::frontdoor::body::empty())
+                    .expect("valid response"))
             }
+            Op::GetBucketVersioning => {
+                self.config_get(crate::services::s3::versions::get_versioning)
+                    .await
+            }
+            Op::PutBucketVersioning => {
+                self.config_put(body, 200, crate::services::s3::versions::put_versioning)
+                    .await
+            }
+            Op::ListObjectVersions => self.list_versions().await,
             Op::CreateMultipartUpload => self.create_multipart().await,
             Op::UploadPart => self.upload_part(body).await,
             Op::UploadPartCopy => self.upload_part_copy().await,
@@ -581,33 +701,38 @@ impl Ops<'_> {
             }
             Op::DeleteBucketLifecycle => self.config_delete(bucket_config::delete_lifecycle).await,
             Op::GetObjectTagging => {
-                tagging::check_version(self.req.q("versionId"))?;
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
-                let doc = tx_read(self.app, move |_, r| {
-                    tagging::get_object_tags(r, &call, &b, &k)
+                let v = self.version_id();
+                let (doc, version) = tx_read(self.app, move |_, r| {
+                    tagging::get_object_tags(r, &call, &b, &k, v.as_deref())
                 })
                 .await?;
-                Ok(self.xml(doc))
+                let mut r = self.xml(doc);
+                if let Some(v) = version {
+                    r.headers_mut()
+                        .insert("x-amz-version-id", render::header_value(&v));
+                }
+                Ok(r)
             }
             Op::PutObjectTagging => {
-                tagging::check_version(self.req.q("versionId"))?;
                 let doc = self.xml_body(body).await?;
                 self.rec.note_body(&doc);
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
-                tx(self.app, Some(self.rec.clone()), move |_, w| {
-                    tagging::put_object(w, &call, &b, &k, &doc)
+                let v = self.version_id();
+                let version = tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    tagging::put_object(w, &call, &b, &k, v.as_deref(), &doc)
                 })
                 .await?;
-                Ok(self.ok(200))
+                Ok(self.with_version(self.ok(200), version))
             }
             Op::DeleteObjectTagging => {
-                tagging::check_version(self.req.q("versionId"))?;
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
-                tx(self.app, Some(self.rec.clone()), move |_, w| {
-                    tagging::delete_object(w, &call, &b, &k)
+                let v = self.version_id();
+                let version = tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    tagging::delete_object(w, &call, &b, &k, v.as_deref())
                 })
                 .await?;
-                Ok(self.ok(204))
+                Ok(self.with_version(self.ok(204), version))
             }
             Op::Unsupported(_) => Err(request::refuse_unsupported(op)),
         }
@@ -805,6 +930,9 @@ impl Ops<'_> {
             render::builder(200, &self.request_id).header(http::header::ETAG, out.etag),
             &out.sse,
         );
+        if let Some(v) = &out.version_id {
+            b = b.header("x-amz-version-id", v.as_str());
+        }
         if let Some(c) = &out.checksum {
             b = b
                 .header(c.algorithm.header(), c.value.as_str())
@@ -830,6 +958,7 @@ impl Ops<'_> {
             key: self.key(),
             range,
             part_number: req.q_number("partNumber")?,
+            version_id: self.version_id(),
             conditions: ReadConditions {
                 if_match: req.header("if-match"),
                 if_none_match: req.header("if-none-match"),
@@ -920,7 +1049,8 @@ impl Ops<'_> {
             let key = o
                 .child("Key")
                 .ok_or_else(crate::services::s3::malformed_xml)?;
-            keys.push(key.text.clone());
+            let version = o.child_text("VersionId").map(str::to_string);
+            keys.push((key.text.clone(), version));
         }
         if keys.is_empty() || keys.len() > 1000 {
             return Err(crate::services::s3::malformed_xml());
@@ -941,15 +1071,32 @@ impl Ops<'_> {
         let mut w = XmlWriter::document("DeleteResult");
         for r in &out.results {
             match r {
-                objects::DeleteResult::Deleted(k) => {
+                objects::DeleteResult::Deleted {
+                    key,
+                    version_id,
+                    delete_marker,
+                } => {
                     if !out.quiet {
-                        w.open("Deleted").elem("Key", k).close("Deleted");
+                        w.open("Deleted").elem("Key", key);
+                        w.opt("VersionId", version_id.as_deref());
+                        if let Some(m) = delete_marker {
+                            w.elem("DeleteMarker", "true");
+                            if version_id.is_none() {
+                                w.elem("DeleteMarkerVersionId", m);
+                            }
+                        }
+                        w.close("Deleted");
                     }
                 }
-                objects::DeleteResult::Failed { key, code, message } => {
-                    w.open("Error")
-                        .elem("Key", key)
-                        .elem("Code", code)
+                objects::DeleteResult::Failed {
+                    key,
+                    version_id,
+                    code,
+                    message,
+                } => {
+                    w.open("Error").elem("Key", key);
+                    w.opt("VersionId", version_id.as_deref());
+                    w.elem("Code", code)
                         .elem("Message", message)
                         .close("Error");
                 }
@@ -960,7 +1107,7 @@ impl Ops<'_> {
 
     async fn copy_object(&self) -> Result<Response<ResponseBody>, AwsError> {
         let req = self.req;
-        let (src_bucket, src_key) = copy_source(req)?;
+        let (src_bucket, src_key, source_version_id) = copy_source(req)?;
         let replace_metadata = match req.header("x-amz-metadata-directive").as_deref() {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -989,6 +1136,7 @@ impl Ops<'_> {
             key: self.key(),
             source_bucket: src_bucket,
             source_key: src_key,
+            source_version_id,
             replace_metadata,
             replace_tags,
             attrs: attributes(req)?,
@@ -1018,12 +1166,16 @@ impl Ops<'_> {
         w.elem("ETag", &out.etag)
             .elem("LastModified", &xml_time(out.modified));
         render::checksum_elements(&mut w, &out.checksum);
-        Ok(
-            sse_headers(render::builder(200, &self.request_id), &out.sse)
-                .header(http::header::CONTENT_TYPE, "application/xml")
-                .body(crate::frontdoor::body::full(w.finish("CopyObjectResult")))
-                .expect("valid response"),
-        )
+        let mut b = sse_headers(render::builder(200, &self.request_id), &out.sse);
+        if let Some(v) = &out.version_id {
+            b = b.header("x-amz-version-id", v.as_str());
+        }
+        if let Some(v) = &out.source_version_id {
+            b = b.header("x-amz-copy-source-version-id", v.as_str());
+        }
+        Ok(b.header(http::header::CONTENT_TYPE, "application/xml")
+            .body(crate::frontdoor::body::full(w.finish("CopyObjectResult")))
+            .expect("valid response"))
     }
 
     async fn create_multipart(&self) -> Result<Response<ResponseBody>, AwsError> {
@@ -1124,7 +1276,7 @@ impl Ops<'_> {
     }
 
     async fn upload_part_copy(&self) -> Result<Response<ResponseBody>, AwsError> {
-        let (source_bucket, source_key) = copy_source(self.req)?;
+        let (source_bucket, source_key, source_version_id) = copy_source(self.req)?;
         let input = multipart::PartCopyInput {
             bucket: self.bucket(),
             key: self.key(),
@@ -1132,6 +1284,7 @@ impl Ops<'_> {
             part_number: self.part_number()?,
             source_bucket,
             source_key,
+            source_version_id,
             range: self.req.header("x-amz-copy-source-range"),
             source_conditions: copy_source_conditions(self.req),
         };
@@ -1213,14 +1366,15 @@ impl Ops<'_> {
             .elem("Key", &out.key)
             .elem("ETag", &out.etag);
         render::checksum_elements(&mut w, &out.checksum);
-        Ok(
-            sse_headers(render::builder(200, &self.request_id), &out.sse)
-                .header(http::header::CONTENT_TYPE, "application/xml")
-                .body(crate::frontdoor::body::full(
-                    w.finish("CompleteMultipartUploadResult"),
-                ))
-                .expect("valid response"),
-        )
+        let mut b = sse_headers(render::builder(200, &self.request_id), &out.sse);
+        if let Some(v) = &out.version_id {
+            b = b.header("x-amz-version-id", v.as_str());
+        }
+        Ok(b.header(http::header::CONTENT_TYPE, "application/xml")
+            .body(crate::frontdoor::body::full(
+                w.finish("CompleteMultipartUploadResult"),
+            ))
+            .expect("valid response"))
     }
 
     async fn list_parts(&self) -> Result<Response<ResponseBody>, AwsError> {
@@ -1353,15 +1507,18 @@ impl Ops<'_> {
     }
 }
 
-/// `x-amz-copy-source: [/]<bucket>/<url-encoded key>[?versionId=null]` → (bucket, key).
-fn copy_source(req: &S3Request) -> Result<(String, String), AwsError> {
+/// `x-amz-copy-source: [/]<bucket>/<url-encoded key>[?versionId=<id>]` → (bucket, key,
+/// version id).
+fn copy_source(req: &S3Request) -> Result<(String, String, Option<String>), AwsError> {
     let raw = req.header("x-amz-copy-source").unwrap_or_default();
     let (path, version) = match raw.split_once("?versionId=") {
         Some((p, v)) => (p.to_string(), Some(v.to_string())),
         None => (raw.clone(), None),
     };
-    // Without versioning the only version is "null".
-    if version.as_deref().is_some_and(|v| v != "null") {
+    if version
+        .as_deref()
+        .is_some_and(|v| crate::services::s3::versions::check_version_id(v).is_err())
+    {
         return Err(invalid_argument(
             "Invalid version id specified",
             "x-amz-copy-source",
@@ -1376,7 +1533,7 @@ fn copy_source(req: &S3Request) -> Result<(String, String), AwsError> {
     trimmed
         .split_once('/')
         .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-        .map(|(b, k)| (b.to_string(), k.to_string()))
+        .map(|(b, k)| (b.to_string(), k.to_string(), version.clone()))
         .ok_or_else(|| {
             invalid_argument(
                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",

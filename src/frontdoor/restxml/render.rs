@@ -46,6 +46,10 @@ pub fn error(e: &AwsError, request_id: &str, head: bool) -> Response<ResponseBod
     if let Some((_, region)) = e.fields.iter().find(|(k, _)| *k == "BucketRegion") {
         builder = builder.header("x-amz-bucket-region", region.as_str());
     }
+    // Fields named as headers (`x-amz-delete-marker`, `x-amz-version-id`, `Allow`) are headers.
+    for (k, v) in e.fields.iter().filter(|(k, _)| is_header_field(k)) {
+        builder = builder.header(*k, header_value(v));
+    }
     // HEAD responses carry no body; clients read the status alone.
     if head {
         return builder.body(empty()).expect("valid response");
@@ -56,7 +60,7 @@ pub fn error(e: &AwsError, request_id: &str, head: bool) -> Response<ResponseBod
     body.push_str(&escape(e.message.as_str()));
     body.push_str("</Message>");
     for (k, v) in &e.fields {
-        if *k == "BucketRegion" {
+        if *k == "BucketRegion" || is_header_field(k) {
             continue;
         }
         body.push_str(&format!("<{k}>{}</{k}>", escape(v.as_str())));
@@ -69,6 +73,10 @@ pub fn error(e: &AwsError, request_id: &str, head: bool) -> Response<ResponseBod
         .header(http::header::CONTENT_TYPE, "application/xml")
         .body(full(body))
         .expect("valid response")
+}
+
+fn is_header_field(name: &str) -> bool {
+    name.starts_with("x-amz-") || name == "Allow"
 }
 
 /// Percent-encodes every byte but `A-Z a-z 0-9 - _ . ~ /` (`encoding-type=url`); so `+`
@@ -261,6 +269,9 @@ pub fn object_headers(mut b: Builder, o: &Object) -> Builder {
     }
     if !o.tags.is_empty() {
         b = b.header("x-amz-tagging-count", o.tags.len());
+    }
+    if let Some(v) = crate::services::s3::versions::header_of(o) {
+        b = b.header("x-amz-version-id", v);
     }
     b
 }

@@ -199,6 +199,9 @@ pub enum Op {
     GetObjectTagging,
     PutObjectTagging,
     DeleteObjectTagging,
+    GetBucketVersioning,
+    PutBucketVersioning,
+    ListObjectVersions,
     /// An operation of the S3 model Cairn does not serve (501 NotImplemented).
     Unsupported(&'static str),
 }
@@ -265,6 +268,9 @@ impl Op {
             Op::GetObjectTagging => "GetObjectTagging",
             Op::PutObjectTagging => "PutObjectTagging",
             Op::DeleteObjectTagging => "DeleteObjectTagging",
+            Op::GetBucketVersioning => "GetBucketVersioning",
+            Op::PutBucketVersioning => "PutBucketVersioning",
+            Op::ListObjectVersions => "ListObjectVersions",
             Op::Unsupported(name) => name,
         }
     }
@@ -341,11 +347,6 @@ const BUCKET_UNSUPPORTED: &[(&str, [&str; 3])] = &[
         "requestPayment",
         ["GetBucketRequestPayment", "PutBucketRequestPayment", ""],
     ),
-    (
-        "versioning",
-        ["GetBucketVersioning", "PutBucketVersioning", ""],
-    ),
-    ("versions", ["ListObjectVersions", "", ""]),
     ("session", ["CreateSession", "", ""]),
 ];
 
@@ -446,6 +447,15 @@ const BUCKET_CONFIGURATIONS: Configurations = &[
         "logging",
         [Some(Op::GetBucketLogging), Some(Op::PutBucketLogging), None],
     ),
+    (
+        "versioning",
+        [
+            Some(Op::GetBucketVersioning),
+            Some(Op::PutBucketVersioning),
+            None,
+        ],
+    ),
+    ("versions", [Some(Op::ListObjectVersions), None, None]),
     (
         "lifecycle",
         [
@@ -632,9 +642,11 @@ mod tests {
             op("POST", "/b/k?uploads").unwrap(),
             Op::CreateMultipartUpload
         );
+        assert_eq!(op("GET", "/b?versioning").unwrap(), Op::GetBucketVersioning);
+        assert_eq!(op("GET", "/b?versions").unwrap(), Op::ListObjectVersions);
         assert_eq!(
-            op("GET", "/b?versioning").unwrap(),
-            Op::Unsupported("GetBucketVersioning")
+            op("PUT", "/b?object-lock").unwrap(),
+            Op::Unsupported("PutObjectLockConfiguration")
         );
         assert_eq!(op("PUT", "/b/k?tagging").unwrap(), Op::PutObjectTagging);
         assert_eq!(op("DELETE", "/b?tagging").unwrap(), Op::DeleteBucketTagging);

@@ -36,6 +36,8 @@ pub fn summary(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
     let policies = directory::customer_policies(w, a)?;
     let profiles = directory::profiles(w, a)?;
     let root_keys = directory::root_keys(w, a)?;
+    let providers =
+        directory::oidc_providers(w, a)?.len() + directory::saml_providers(w, a)?.len();
     let versions_in_use: usize = policies.iter().map(|p| p.versions.len()).sum();
     let entries = vec![
         ("Users", json!(users.len())),
@@ -71,7 +73,7 @@ pub fn summary(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
         ("AssumeRolePolicySizeQuota", json!(2048)),
         ("InstanceProfiles", json!(profiles.len())),
         ("InstanceProfilesQuota", json!(1000)),
-        ("Providers", json!(0)),
+        ("Providers", json!(providers)),
         ("RolePolicySizeQuota", json!(10240)),
         ("Roles", json!(roles.len())),
         ("RolesQuota", json!(1000)),

@@ -4,8 +4,7 @@
 use super::authorize::{self, Target};
 use super::xml::Element;
 use super::{
-    existing_bucket, get_object, invalid_argument, malformed_xml, no_such_key, object_key, Bucket,
-    Call, Ownership, OBJECTS,
+    existing_bucket, invalid_argument, malformed_xml, no_such_key, Bucket, Call, Ownership,
 };
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::AwsError;
@@ -371,17 +370,10 @@ pub fn get_object_acl(
     call: &Call,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
 ) -> Result<AclView, AwsError> {
     let b = existing_bucket(r, bucket)?;
-    let o = get_object(r, bucket, key)?;
-    authorize::check(
-        r,
-        call,
-        "s3:GetObjectAcl",
-        &Target::object(&b, key, o.as_ref()),
-        &[],
-    )?;
-    let o = o.ok_or_else(|| no_such_key(key))?;
+    let o = super::objects::read_version(r, call, &b, key, version_id, "s3:GetObjectAcl", "GET")?;
     Ok(AclView {
         owner: canonical_id(&o.owner),
         grants: if b.effective_ownership() == Ownership::BucketOwnerEnforced {
@@ -397,23 +389,51 @@ pub fn put_object_acl(
     call: &Call,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     req: &AclRequest,
 ) -> Result<(), AwsError> {
     let b = existing_bucket(w, bucket)?;
-    let o = get_object(w, bucket, key)?;
-    let extra: Vec<(&'static str, String)> = req
+    let found = match version_id {
+        None => super::versions::latest(w, &b, key)?,
+        Some(v) => super::versions::find(w, bucket, key, v)?,
+    };
+    let (place, o) = match found {
+        Some((p, o)) if !o.delete_marker => (Some(p), Some(o)),
+        Some((_, o)) => (None, Some(o)),
+        None => (None, None),
+    };
+    let mut extra: Vec<(&'static str, String)> = req
         .canned
         .iter()
         .map(|c| ("s3:x-amz-acl", c.clone()))
         .collect();
+    if let Some(v) = version_id {
+        extra.push(("s3:versionid", v.to_string()));
+    }
     authorize::check(
         w,
         call,
-        "s3:PutObjectAcl",
-        &Target::object(&b, key, o.as_ref()),
+        &super::objects::versioned_action("s3:PutObjectAcl", version_id),
+        &Target::object(&b, key, o.as_ref().filter(|o| !o.delete_marker)),
         &extra,
     )?;
-    let mut o = o.ok_or_else(|| no_such_key(key))?;
+    let (place, mut o) = match (place, o) {
+        (Some(p), Some(o)) => (p, o),
+        (None, Some(o)) => {
+            return Err(super::versions::delete_marker_error(
+                &o,
+                key,
+                version_id.is_some(),
+                "PUT",
+            ))
+        }
+        _ => {
+            return Err(match version_id {
+                Some(v) => super::versions::no_such_version(key, v),
+                None => no_such_key(key),
+            })
+        }
+    };
     let Some(grants) = replacement(req, &b, Some(&o.owner))? else {
         return Ok(());
     };
@@ -426,7 +446,7 @@ pub fn put_object_acl(
         &grants,
     )?;
     o.acl = grants;
-    w.put_json(OBJECTS, &object_key(bucket, key), &o)?;
+    super::versions::store(w, bucket, key, &place, &o)?;
     Ok(())
 }
 

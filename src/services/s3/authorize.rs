@@ -132,14 +132,19 @@ fn acl_permission(action: &str) -> Option<(Permission, bool)> {
         "s3:ListBucket" | "s3:ListBucketMultipartUploads" | "s3:ListBucketVersions" => {
             (Permission::Read, false)
         }
-        "s3:PutObject" | "s3:DeleteObject" | "s3:AbortMultipartUpload" => {
+        "s3:PutObject"
+        | "s3:DeleteObject"
+        | "s3:DeleteObjectVersion"
+        | "s3:AbortMultipartUpload" => {
             (Permission::Write, false)
         }
         "s3:GetBucketAcl" => (Permission::ReadAcp, false),
         "s3:PutBucketAcl" => (Permission::WriteAcp, false),
-        "s3:GetObject" | "s3:ListMultipartUploadParts" => (Permission::Read, true),
-        "s3:GetObjectAcl" => (Permission::ReadAcp, true),
-        "s3:PutObjectAcl" => (Permission::WriteAcp, true),
+        "s3:GetObject" | "s3:GetObjectVersion" | "s3:ListMultipartUploadParts" => {
+            (Permission::Read, true)
+        }
+        "s3:GetObjectAcl" | "s3:GetObjectVersionAcl" => (Permission::ReadAcp, true),
+        "s3:PutObjectAcl" | "s3:PutObjectVersionAcl" => (Permission::WriteAcp, true),
         _ => return None,
     })
 }

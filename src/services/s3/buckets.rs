@@ -365,7 +365,7 @@ pub fn delete(w: &mut dyn Writer, call: &Call, bucket: &str) -> Result<(), AwsEr
     let prefix = format!("{bucket}/");
     let objects = w.scan_prefix_json::<serde_json::Value>(OBJECTS, prefix.as_bytes(), 1)?;
     let uploads = w.scan_prefix_json::<serde_json::Value>(UPLOADS, prefix.as_bytes(), 1)?;
-    if !objects.is_empty() || !uploads.is_empty() {
+    if !objects.is_empty() || !uploads.is_empty() || super::versions::any_version(w, bucket)? {
         return Err(AwsError::new(
             409,
             "BucketNotEmpty",

@@ -30,6 +30,7 @@ const DATA_EVENTS: &[&str] = &[
     "ListObjects",
     "ListObjectsV2",
     "ListMultipartUploads",
+    "ListObjectVersions",
 ];
 
 /// What the front door knows about one S3 call.

@@ -12,6 +12,9 @@
 //! - `s3.owned`: `<account>/<bucket>` → `{}` (ListBuckets)
 //! - `s3.objects`: `<bucket>/<key>` → [`Object`]; a bucket's objects are one contiguous range in
 //!   key order, so listings are bounded range scans.
+//!   The current version of a key, unless that is a delete marker (see [`versions`]).
+//! - `s3.versions`: `<bucket>/<key>\0<inverted sequence>` → [`Object`]: every other version of
+//!   a key (noncurrent versions, delete markers), newest first.
 //! - `s3.uploads`: `<bucket>/<key>\0<upload id>` → [`Upload`] (ListMultipartUploads order)
 //! - `s3.parts`: `<upload id>/<part number, 5 digits>` → [`Part`]
 
@@ -28,6 +31,7 @@ pub mod objects;
 pub mod policy;
 pub mod public_access;
 pub mod tagging;
+pub mod versions;
 pub mod xml;
 
 use crate::error::AwsError;
@@ -41,6 +45,7 @@ pub const OWNED: Table = Table("s3.owned");
 pub const OBJECTS: Table = Table("s3.objects");
 pub const UPLOADS: Table = Table("s3.uploads");
 pub const PARTS: Table = Table("s3.parts");
+pub const VERSIONS: Table = Table("s3.versions");
 
 /// The S3 XML namespace of every success document.
 pub const NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -153,6 +158,9 @@ pub struct BucketConfig {
     pub logging: Option<bucket_config::Logging>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Vec<bucket_config::LifecycleRule>>,
+    /// None: never versioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<versions::Versioning>,
 }
 
 impl BucketConfig {
@@ -206,7 +214,7 @@ pub struct ContentHeaders {
     pub expires: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Object {
     pub size: u64,
     /// With its quotes: `"<md5 hex>"` or `"<hex>-<parts>"`.
@@ -235,9 +243,23 @@ pub struct Object {
     /// How the object is encrypted; None (records of earlier versions) is SSE-S3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse: Option<encryption::ObjectSse>,
+    /// None: the `null` version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// The version's place in its key's history (microseconds, strictly increasing per key);
+    /// None for objects written while the bucket was never versioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
 }
 
 impl Object {
+    /// The version id as S3 shows it (`null` for the null version).
+    pub fn version_text(&self) -> &str {
+        self.version_id.as_deref().unwrap_or("null")
+    }
+
     pub fn modified_at(&self) -> DateTime<Utc> {
         millis(self.modified)
     }

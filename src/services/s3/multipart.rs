@@ -8,7 +8,7 @@ use super::objects::{self, Garbage, ObjectAttributes, ReceivedBody, WriteConditi
 use super::xml::Element;
 use super::{
     check_key, existing_bucket, get_object, invalid_argument, invalid_request, malformed_xml,
-    new_upload_id, object_key, Bucket, Call, Checksum, Object, Part, Segment, Upload, OBJECTS,
+    new_upload_id, object_key, Bucket, Call, Checksum, Object, Part, Segment, Upload,
     PARTS, UPLOADS,
 };
 use crate::error::AwsError;
@@ -287,6 +287,7 @@ pub struct CompleteInput {
 }
 
 pub struct CompleteOutput {
+    pub version_id: Option<String>,
     pub bucket: String,
     pub key: String,
     pub etag: String,
@@ -430,6 +431,7 @@ pub fn complete(
         storage_class: upload.storage_class.clone().filter(|c| c != "STANDARD"),
         tags: upload.tags.clone(),
         sse: upload.sse.clone(),
+        ..Default::default()
     };
     let used: std::collections::HashSet<&str> = chosen.iter().map(|p| p.blob.as_str()).collect();
     let mut garbage: Garbage = stored
@@ -437,16 +439,17 @@ pub fn complete(
         .filter(|p| !p.blob.is_empty() && !used.contains(p.blob.as_str()))
         .map(|p| p.blob.clone())
         .collect();
-    if let Some(old) = existing {
-        garbage.extend(objects::blob_ids(&old));
-    }
+    drop(existing);
     w.delete(
         UPLOADS,
         &upload_key(&input.bucket, &input.key, &input.upload_id),
     )?;
     w.delete_prefix(PARTS, format!("{}/", input.upload_id).as_bytes())?;
-    w.put_json(OBJECTS, &object_key(&input.bucket, &input.key), &object)?;
+    let written =
+        super::versions::write_new(w, &b, &input.key, call.ctx.time.timestamp_micros(), object)?;
+    garbage.extend(written.garbage);
     Ok(CompleteOutput {
+        version_id: written.version_id,
         bucket: input.bucket.clone(),
         key: input.key.clone(),
         etag,
@@ -642,6 +645,7 @@ pub struct PartCopyInput {
     pub part_number: u32,
     pub source_bucket: String,
     pub source_key: String,
+    pub source_version_id: Option<String>,
     /// `x-amz-copy-source-range: bytes=first-last` (inclusive), as sent.
     pub range: Option<String>,
     pub source_conditions: objects::ReadConditions,
@@ -694,6 +698,7 @@ pub fn part_copy_prepare(
         call,
         &input.source_bucket,
         &input.source_key,
+        input.source_version_id.as_deref(),
         &input.source_conditions,
     )?;
     let (start, len) = match &input.range {

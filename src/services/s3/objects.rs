@@ -11,14 +11,15 @@ use super::authorize::{self, Target};
 use super::checksums::{self, Algorithm, Hasher, Md5Hasher};
 use super::encryption::{self, Sse, SseRequest};
 use super::tagging::Tag;
+use super::versions;
 use super::{
     access_denied, check_key, existing_bucket, get_object, internal, invalid_argument,
-    invalid_request, no_such_key, object_key, Bucket, Call, Checksum, ContentHeaders, Object,
-    Ownership, Segment, OBJECTS,
+    invalid_request, no_such_key, Bucket, Call, Checksum, ContentHeaders, Object, Ownership,
+    Segment,
 };
 use crate::error::AwsError;
 use crate::store::blobs::OpenBlob;
-use crate::store::{BlobStore, Reader, Writer, WriterExt};
+use crate::store::{BlobStore, Reader, Writer};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -274,6 +275,8 @@ pub struct PutObjectInput {
 
 pub struct PutObjectOutput {
     pub etag: String,
+    /// `x-amz-version-id` (None in a never-versioned bucket).
+    pub version_id: Option<String>,
     pub checksum: Option<Checksum>,
     pub sse: Sse,
     pub garbage: Garbage,
@@ -319,14 +322,17 @@ pub fn put(
         storage_class: input.attrs.storage_class.filter(|c| c != "STANDARD"),
         tags: input.attrs.tags.unwrap_or_default(),
         sse: Some(sse.clone()),
+        ..Default::default()
     };
     publish(blobs, &input.body)?;
-    w.put_json(OBJECTS, &object_key(&input.bucket, &input.key), &object)?;
+    let (etag, checksum) = (object.etag.clone(), object.checksum.clone());
+    let written = versions::write_new(w, &b, &input.key, call.ctx.time.timestamp_micros(), object)?;
     Ok(PutObjectOutput {
-        etag: object.etag,
-        checksum: object.checksum,
+        etag,
+        version_id: written.version_id,
+        checksum,
         sse,
-        garbage: existing.map(|o| blob_ids(&o)).unwrap_or_default(),
+        garbage: written.garbage,
     })
 }
 
@@ -457,6 +463,8 @@ pub struct GetObjectInput {
     pub conditions: ReadConditions,
     /// HEAD: no body is opened.
     pub head: bool,
+    /// `versionId`.
+    pub version_id: Option<String>,
 }
 
 pub struct GetObjectOutput {
@@ -466,6 +474,66 @@ pub struct GetObjectOutput {
     pub not_modified: bool,
     /// The opened pieces of the body: (blob, offset in it, length).
     pub body: OpenedBody,
+}
+
+/// The version a read addresses (the current one without a version id), authorized as
+/// `action` (its `...Version` form with a version id): NoSuchKey / NoSuchVersion when it does
+/// not exist, 404 (current) or 405 (by id) with `x-amz-delete-marker` for a delete marker.
+pub fn read_version(
+    r: &dyn Reader,
+    call: &Call,
+    b: &Bucket,
+    key: &str,
+    version_id: Option<&str>,
+    action: &str,
+    method: &str,
+) -> Result<Object, AwsError> {
+    let found = match version_id {
+        None => versions::latest(r, b, key)?,
+        Some(v) => versions::find(r, &b.name, key, v)?,
+    };
+    let object = found.map(|(_, o)| o);
+    let action = versioned_action(action, version_id);
+    let extra: Vec<(&'static str, String)> = version_id
+        .map(|v| vec![("s3:versionid", v.to_string())])
+        .unwrap_or_default();
+    authorize::check(
+        r,
+        call,
+        &action,
+        &Target::object(b, key, object.as_ref().filter(|o| !o.delete_marker)),
+        &extra,
+    )?;
+    match object {
+        None => match version_id {
+            None => Err(missing_key(r, call, b, key)?),
+            Some(v) => Err(versions::no_such_version(key, v)),
+        },
+        Some(o) if o.delete_marker => Err(versions::delete_marker_error(
+            &o,
+            key,
+            version_id.is_some(),
+            method,
+        )),
+        Some(o) => Ok(o),
+    }
+}
+
+/// The action S3 authorizes for a request that names a version: `s3:GetObject` →
+/// `s3:GetObjectVersion`, `s3:GetObjectAcl` → `s3:GetObjectVersionAcl`, ...
+pub fn versioned_action(action: &str, version_id: Option<&str>) -> String {
+    if version_id.is_none() {
+        return action.to_string();
+    }
+    match action.strip_prefix("s3:").and_then(|a| {
+        a.strip_prefix("GetObject")
+            .map(|r| ("Get", r))
+            .or_else(|| a.strip_prefix("PutObject").map(|r| ("Put", r)))
+            .or_else(|| a.strip_prefix("DeleteObject").map(|r| ("Delete", r)))
+    }) {
+        Some((verb, rest)) => format!("s3:{verb}ObjectVersion{rest}"),
+        None => action.to_string(),
+    }
 }
 
 /// NoSuchKey for callers who may list the bucket, AccessDenied for the others (who must not
@@ -492,17 +560,16 @@ pub fn get(
     input: &GetObjectInput,
 ) -> Result<GetObjectOutput, AwsError> {
     let b = existing_bucket(r, &input.bucket)?;
-    let object = get_object(r, &input.bucket, &input.key)?;
-    authorize::check(
+    let method = if input.head { "HEAD" } else { "GET" };
+    let object = read_version(
         r,
         call,
+        &b,
+        &input.key,
+        input.version_id.as_deref(),
         "s3:GetObject",
-        &Target::object(&b, &input.key, object.as_ref()),
-        &[],
+        method,
     )?;
-    let Some(object) = object else {
-        return Err(missing_key(r, call, &b, &input.key)?);
-    };
     if evaluate_read_conditions(&object, &input.conditions)? == ConditionOutcome::NotModified {
         return Ok(GetObjectOutput {
             object,
@@ -597,45 +664,74 @@ pub fn open_range(
     Ok(out)
 }
 
-pub struct DeleteOutput {
-    pub garbage: Garbage,
-}
+pub type DeleteOutput = versions::Deleted;
 
+/// DeleteObject: without a version id the object goes (never-versioned bucket) or a delete
+/// marker is added; with one, that version goes for good (`s3:DeleteObjectVersion`).
 pub fn delete(
     w: &mut dyn Writer,
     call: &Call,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
 ) -> Result<DeleteOutput, AwsError> {
     let b = existing_bucket(w, bucket)?;
     check_key(key)?;
+    delete_one(w, call, &b, key, version_id)
+}
+
+fn delete_one(
+    w: &mut dyn Writer,
+    call: &Call,
+    b: &Bucket,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<DeleteOutput, AwsError> {
+    let found = match version_id {
+        Some(v) => Some(versions::find(w, &b.name, key, v)?),
+        None => None,
+    };
+    let extra: Vec<(&'static str, String)> = version_id
+        .map(|v| vec![("s3:versionid", v.to_string())])
+        .unwrap_or_default();
     authorize::check(
         w,
         call,
-        "s3:DeleteObject",
-        &Target::object(&b, key, None),
-        &[],
+        &versioned_action("s3:DeleteObject", version_id),
+        &Target::object(b, key, None),
+        &extra,
     )?;
-    let garbage = match get_object(w, bucket, key)? {
-        Some(o) => {
-            w.delete(OBJECTS, &object_key(bucket, key))?;
-            blob_ids(&o)
+    match (version_id, found) {
+        (Some(v), Some(found)) => versions::delete_version(w, b, key, v, found),
+        _ => {
+            let owner = if call.ctx.principal.account.is_empty() {
+                b.owner.clone()
+            } else {
+                call.ctx.principal.account.clone()
+            };
+            versions::delete_current(w, b, key, &owner, call.ctx.time)
         }
-        None => Vec::new(),
-    };
-    Ok(DeleteOutput { garbage })
+    }
 }
 
 pub struct DeleteObjectsInput {
     pub bucket: String,
-    pub keys: Vec<String>,
+    /// (key, version id).
+    pub keys: Vec<(String, Option<String>)>,
     pub quiet: bool,
 }
 
 pub enum DeleteResult {
-    Deleted(String),
+    Deleted {
+        key: String,
+        /// The version id the request named.
+        version_id: Option<String>,
+        /// The delete marker made or removed, and its version id.
+        delete_marker: Option<String>,
+    },
     Failed {
         key: String,
+        version_id: Option<String>,
         code: String,
         message: String,
     },
@@ -655,33 +751,28 @@ pub fn delete_objects(
     let b = existing_bucket(w, &input.bucket)?;
     let mut results = Vec::new();
     let mut garbage = Vec::new();
-    for key in &input.keys {
-        let refused = check_key(key).err().or_else(|| {
-            authorize::check(
-                w,
-                call,
-                "s3:DeleteObject",
-                &Target::object(&b, key, None),
-                &[],
-            )
-            .err()
-        });
-        if let Some(e) = refused {
-            if e.status >= 500 {
-                return Err(e);
-            }
-            results.push(DeleteResult::Failed {
+    for (key, version_id) in &input.keys {
+        let outcome =
+            check_key(key).and_then(|_| delete_one(w, call, &b, key, version_id.as_deref()));
+        match outcome {
+            Err(e) if e.status >= 500 => return Err(e),
+            Err(e) => results.push(DeleteResult::Failed {
                 key: key.clone(),
+                version_id: version_id.clone(),
                 code: e.code.to_string(),
                 message: e.message,
-            });
-            continue;
+            }),
+            Ok(d) => {
+                garbage.extend(d.garbage);
+                results.push(DeleteResult::Deleted {
+                    key: key.clone(),
+                    version_id: version_id.clone(),
+                    delete_marker: d
+                        .delete_marker
+                        .then(|| d.version_id.unwrap_or_else(|| "null".into())),
+                });
+            }
         }
-        if let Some(o) = get_object(w, &input.bucket, key)? {
-            w.delete(OBJECTS, &object_key(&input.bucket, key))?;
-            garbage.extend(blob_ids(&o));
-        }
-        results.push(DeleteResult::Deleted(key.clone()));
     }
     Ok(DeleteObjectsOutput {
         results,
@@ -697,6 +788,8 @@ pub struct CopyObjectInput {
     pub key: String,
     pub source_bucket: String,
     pub source_key: String,
+    /// `x-amz-copy-source: ...?versionId=`.
+    pub source_version_id: Option<String>,
     /// `x-amz-metadata-directive: REPLACE`.
     pub replace_metadata: bool,
     /// `x-amz-tagging-directive: REPLACE`: the copy gets the request's tags, not the source's.
@@ -727,20 +820,18 @@ pub fn copy_source_object(
     call: &Call,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     conditions: &ReadConditions,
 ) -> Result<Object, AwsError> {
     let src_bucket = existing_bucket(r, bucket)?;
-    let src = get_object(r, bucket, key)?;
-    authorize::check(
-        r,
-        call,
-        "s3:GetObject",
-        &Target::object(&src_bucket, key, src.as_ref()),
-        &[],
-    )?;
-    let Some(src) = src else {
-        return Err(missing_key(r, call, &src_bucket, key)?);
-    };
+    let src = read_version(r, call, &src_bucket, key, version_id, "s3:GetObject", "GET")
+        .map_err(|e| match e.code.as_ref() {
+            // A copy from a delete marker is refused as InvalidRequest on AWS.
+            "MethodNotAllowed" => invalid_request(
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+            ),
+            _ => e,
+        })?;
     match evaluate_read_conditions(&src, conditions) {
         Ok(ConditionOutcome::Proceed) => Ok(src),
         Ok(ConditionOutcome::NotModified) => {
@@ -771,6 +862,7 @@ pub fn copy_prepare(
         call,
         &input.source_bucket,
         &input.source_key,
+        input.source_version_id.as_deref(),
         &input.source_conditions,
     )?;
     write_checks(r, call, &input.bucket, &input.key, &copy_attrs(input, &src))?;
@@ -853,6 +945,10 @@ pub async fn copy_bytes(
 
 pub struct CopyObjectOutput {
     pub etag: String,
+    /// `x-amz-version-id` of the copy.
+    pub version_id: Option<String>,
+    /// `x-amz-copy-source-version-id`.
+    pub source_version_id: Option<String>,
     pub modified: DateTime<Utc>,
     pub checksum: Option<Checksum>,
     pub sse: Sse,
@@ -909,15 +1005,23 @@ pub fn copy_commit(
             .filter(|c| c != "STANDARD"),
         tags: attrs.tags.unwrap_or_default(),
         sse: Some(sse.clone()),
+        ..Default::default()
     };
     publish(blobs, body)?;
-    w.put_json(OBJECTS, &object_key(&input.bucket, &input.key), &object)?;
+    let (etag, modified, checksum) = (
+        object.etag.clone(),
+        object.modified_at(),
+        object.checksum.clone(),
+    );
+    let written = versions::write_new(w, &b, &input.key, call.ctx.time.timestamp_micros(), object)?;
     Ok(CopyObjectOutput {
-        etag: object.etag.clone(),
-        modified: object.modified_at(),
-        checksum: object.checksum,
+        etag,
+        version_id: written.version_id,
+        source_version_id: versions::header_of(source).map(str::to_string),
+        modified,
+        checksum,
         sse,
-        garbage: existing.map(|o| blob_ids(&o)).unwrap_or_default(),
+        garbage: written.garbage,
     })
 }
 

@@ -4,10 +4,7 @@
 
 use super::authorize::{self, Target};
 use super::xml::{Element, Writer as XmlWriter};
-use super::{
-    existing_bucket, get_object, invalid_argument, malformed_xml, object_key, Call, BUCKETS,
-    OBJECTS,
-};
+use super::{existing_bucket, invalid_argument, malformed_xml, Call, BUCKETS};
 use crate::error::AwsError;
 use crate::store::{Reader, Writer, WriterExt};
 use serde::{Deserialize, Serialize};
@@ -215,26 +212,47 @@ pub fn check_version(version: Option<&str>) -> Result<(), AwsError> {
     }
 }
 
+/// The version a tagging call addresses, authorized as `action` (its `...Version` form with a
+/// version id).
+#[allow(clippy::too_many_arguments)]
 fn object_op<T>(
     r: &dyn Reader,
     call: &Call,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     action: &str,
     request_tags: Option<&[Tag]>,
-    f: impl FnOnce(super::Object) -> Result<T, AwsError>,
+    f: impl FnOnce(super::versions::Place, super::Object) -> Result<T, AwsError>,
 ) -> Result<T, AwsError> {
     let b = existing_bucket(r, bucket)?;
-    let o = get_object(r, bucket, key)?;
-    let mut target = Target::object(&b, key, o.as_ref());
+    let found = match version_id {
+        None => super::versions::latest(r, &b, key)?,
+        Some(v) => super::versions::find(r, bucket, key, v)?,
+    };
+    let live = found.as_ref().map(|(_, o)| o).filter(|o| !o.delete_marker);
+    let mut target = Target::object(&b, key, live);
     if let Some(tags) = request_tags {
         target = target.with_request_tags(tags);
     }
-    authorize::check(r, call, action, &target, &[])?;
-    let Some(o) = o else {
-        return Err(super::objects::missing_key(r, call, &b, key)?);
-    };
-    f(o)
+    let extra: Vec<(&'static str, String)> = version_id
+        .map(|v| vec![("s3:versionid", v.to_string())])
+        .unwrap_or_default();
+    let action = super::objects::versioned_action(action, version_id);
+    authorize::check(r, call, &action, &target, &extra)?;
+    match found {
+        None => Err(match version_id {
+            Some(v) => super::versions::no_such_version(key, v),
+            None => super::objects::missing_key(r, call, &b, key)?,
+        }),
+        Some((_, o)) if o.delete_marker => Err(super::versions::delete_marker_error(
+            &o,
+            key,
+            version_id.is_some(),
+            "GET",
+        )),
+        Some((p, o)) => f(p, o),
+    }
 }
 
 pub fn put_object(
@@ -242,14 +260,23 @@ pub fn put_object(
     call: &Call,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     doc: &Element,
-) -> Result<(), AwsError> {
+) -> Result<Option<String>, AwsError> {
     let tags = parse_document(doc, Kind::Object)?;
-    let o = object_op(w, call, bucket, key, "s3:PutObjectTagging", Some(&tags), Ok)?;
-    let mut o = o;
+    let (place, mut o) = object_op(
+        w,
+        call,
+        bucket,
+        key,
+        version_id,
+        "s3:PutObjectTagging",
+        Some(&tags),
+        |p, o| Ok((p, o)),
+    )?;
     o.tags = tags;
-    w.put_json(OBJECTS, &object_key(bucket, key), &o)?;
-    Ok(())
+    super::versions::store(w, bucket, key, &place, &o)?;
+    Ok(super::versions::header_of(&o).map(str::to_string))
 }
 
 pub fn get_object_tags(
@@ -257,10 +284,23 @@ pub fn get_object_tags(
     call: &Call,
     bucket: &str,
     key: &str,
-) -> Result<String, AwsError> {
-    object_op(r, call, bucket, key, "s3:GetObjectTagging", None, |o| {
-        Ok(render(&o.tags))
-    })
+    version_id: Option<&str>,
+) -> Result<(String, Option<String>), AwsError> {
+    object_op(
+        r,
+        call,
+        bucket,
+        key,
+        version_id,
+        "s3:GetObjectTagging",
+        None,
+        |_, o| {
+            Ok((
+                render(&o.tags),
+                super::versions::header_of(&o).map(str::to_string),
+            ))
+        },
+    )
 }
 
 pub fn delete_object(
@@ -268,13 +308,23 @@ pub fn delete_object(
     call: &Call,
     bucket: &str,
     key: &str,
-) -> Result<(), AwsError> {
-    let mut o = object_op(w, call, bucket, key, "s3:DeleteObjectTagging", None, Ok)?;
+    version_id: Option<&str>,
+) -> Result<Option<String>, AwsError> {
+    let (place, mut o) = object_op(
+        w,
+        call,
+        bucket,
+        key,
+        version_id,
+        "s3:DeleteObjectTagging",
+        None,
+        |p, o| Ok((p, o)),
+    )?;
     if !o.tags.is_empty() {
         o.tags.clear();
-        w.put_json(OBJECTS, &object_key(bucket, key), &o)?;
+        super::versions::store(w, bucket, key, &place, &o)?;
     }
-    Ok(())
+    Ok(super::versions::header_of(&o).map(str::to_string))
 }
 
 #[cfg(test)]
