@@ -92,6 +92,12 @@ pub async fn put(app: &Arc<App>, d: Delivery<'_>) -> Result<(), AwsError> {
                 ..Default::default()
             },
             storage_class: None,
+            // CloudTrail sends Content-MD5 with every log and digest file, which is what a
+            // bucket with Object Lock (default retention) requires.
+            lock: crate::services::s3::object_lock::LockRequest {
+                digest_sent: true,
+                ..Default::default()
+            },
             ..Default::default()
         },
         body: ReceivedBody {

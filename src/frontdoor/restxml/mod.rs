@@ -28,7 +28,7 @@ use crate::services::s3::{
     acl, buckets, check_key, http_time, internal, invalid_argument, invalid_request, listing,
     multipart, policy, xml_time, AuthFacts, Call, ContentHeaders, MAX_METADATA,
 };
-use crate::services::s3::{bucket_config, public_access, tagging};
+use crate::services::s3::{bucket_config, object_lock, public_access, tagging};
 use crate::services::RequestContext;
 use crate::store::Writer;
 use bytes::Bytes;
@@ -429,10 +429,7 @@ impl Ops<'_> {
             "NextKeyMarker",
             out.next_key_marker.as_deref().map(e).as_deref(),
         );
-        w.opt(
-            "NextVersionIdMarker",
-            out.next_version_id_marker.as_deref(),
-        );
+        w.opt("NextVersionIdMarker", out.next_version_id_marker.as_deref());
         w.elem("MaxKeys", &out.max_keys.to_string());
         w.opt("Delimiter", input.delimiter.as_deref().map(e).as_deref());
         w.elem("IsTruncated", bool_text(out.truncated));
@@ -535,8 +532,7 @@ impl Ops<'_> {
             }
             Op::GetObjectAcl => {
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
-                let view =
-                    {
+                let view = {
                     let v = self.version_id();
                     tx_read(self.app, move |_, r| {
                         acl::get_object_acl(r, &call, &b, &k, v.as_deref())
@@ -616,8 +612,9 @@ impl Ops<'_> {
                 let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
                 check_key(&k)?;
                 let v = self.version_id();
+                let bypass = bypass_governance(self.req);
                 let out = commit(self.app, Some(self.rec.clone()), None, move |_, w| {
-                    let out = objects::delete(w, &call, &b, &k, v.as_deref())?;
+                    let out = objects::delete(w, &call, &b, &k, v.as_deref(), bypass)?;
                     let garbage = out.garbage.clone();
                     Ok((out, garbage))
                 })
@@ -733,6 +730,52 @@ impl Ops<'_> {
                 })
                 .await?;
                 Ok(self.with_version(self.ok(204), version))
+            }
+            Op::GetObjectLockConfiguration => self.config_get(object_lock::get_configuration).await,
+            Op::PutObjectLockConfiguration => {
+                self.config_put(body, 200, object_lock::put_configuration)
+                    .await
+            }
+            Op::GetObjectRetention => {
+                let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                let v = self.version_id();
+                let doc = tx_read(self.app, move |_, r| {
+                    object_lock::get_retention(r, &call, &b, &k, v.as_deref())
+                })
+                .await?;
+                Ok(self.xml(doc))
+            }
+            Op::GetObjectLegalHold => {
+                let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                let v = self.version_id();
+                let doc = tx_read(self.app, move |_, r| {
+                    object_lock::get_legal_hold(r, &call, &b, &k, v.as_deref())
+                })
+                .await?;
+                Ok(self.xml(doc))
+            }
+            Op::PutObjectRetention => {
+                let doc = self.xml_body(body).await?;
+                self.rec.note_body(&doc);
+                let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                let v = self.version_id();
+                let bypass = bypass_governance(self.req);
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    object_lock::put_retention(w, &call, &b, &k, v.as_deref(), &doc, bypass)
+                })
+                .await?;
+                Ok(self.ok(200))
+            }
+            Op::PutObjectLegalHold => {
+                let doc = self.xml_body(body).await?;
+                self.rec.note_body(&doc);
+                let (call, b, k) = (self.call.clone(), self.bucket(), self.key());
+                let v = self.version_id();
+                tx(self.app, Some(self.rec.clone()), move |_, w| {
+                    object_lock::put_legal_hold(w, &call, &b, &k, v.as_deref(), &doc)
+                })
+                .await?;
+                Ok(self.ok(200))
             }
             Op::Unsupported(_) => Err(request::refuse_unsupported(op)),
         }
@@ -1060,6 +1103,7 @@ impl Ops<'_> {
             bucket: self.bucket(),
             keys,
             quiet,
+            bypass: bypass_governance(self.req),
         };
         let call = self.call.clone();
         let out = commit(self.app, Some(self.rec.clone()), None, move |_, w| {
@@ -1096,9 +1140,7 @@ impl Ops<'_> {
                 } => {
                     w.open("Error").elem("Key", key);
                     w.opt("VersionId", version_id.as_deref());
-                    w.elem("Code", code)
-                        .elem("Message", message)
-                        .close("Error");
+                    w.elem("Code", code).elem("Message", message).close("Error");
                 }
             }
         }
@@ -1228,6 +1270,7 @@ impl Ops<'_> {
             upload_id,
             part_number: part,
             body: received.clone(),
+            digest_sent: digest_sent(self.req),
         };
         let out = commit(
             self.app,
@@ -1301,6 +1344,8 @@ impl Ops<'_> {
             upload_id: input.upload_id,
             part_number: input.part_number,
             body: received.clone(),
+            // The copied bytes are Cairn's own: their digest is computed, not claimed.
+            digest_sent: true,
         };
         let out = commit(
             self.app,
@@ -1588,9 +1633,6 @@ fn refuse_unkept_features(req: &S3Request) -> Result<(), AwsError> {
     let refuse = |header: &str| Err(crate::services::s3::not_implemented().with("Header", header));
     for header in [
         "x-amz-website-redirect-location",
-        "x-amz-object-lock-mode",
-        "x-amz-object-lock-retain-until-date",
-        "x-amz-object-lock-legal-hold",
         "x-amz-server-side-encryption-customer-algorithm",
     ] {
         if req.header(header).is_some() {
@@ -1666,7 +1708,30 @@ fn attributes(req: &S3Request) -> Result<ObjectAttributes, AwsError> {
         storage_class: req.header("x-amz-storage-class"),
         tags,
         sse,
+        lock: object_lock::LockRequest {
+            mode: req.header("x-amz-object-lock-mode"),
+            until: req.header("x-amz-object-lock-retain-until-date"),
+            legal_hold: req.header("x-amz-object-lock-legal-hold"),
+            digest_sent: digest_sent(req),
+        },
     })
+}
+
+/// `x-amz-bypass-governance-retention: true`.
+fn bypass_governance(req: &S3Request) -> bool {
+    req.header("x-amz-bypass-governance-retention")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Whether the request carries an integrity digest: Content-MD5, an `x-amz-checksum-*` header
+/// or trailer, or `x-amz-sdk-checksum-algorithm` (what Object Lock writes need).
+fn digest_sent(req: &S3Request) -> bool {
+    req.header("content-md5").is_some()
+        || req.header("x-amz-trailer").is_some()
+        || req.header("x-amz-sdk-checksum-algorithm").is_some()
+        || crate::services::s3::checksums::ALL
+            .iter()
+            .any(|a| req.header(a.header()).is_some())
 }
 
 /// `response-*` query parameters of GetObject, as the headers they set.

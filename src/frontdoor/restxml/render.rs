@@ -273,6 +273,15 @@ pub fn object_headers(mut b: Builder, o: &Object) -> Builder {
     if let Some(v) = crate::services::s3::versions::header_of(o) {
         b = b.header("x-amz-version-id", v);
     }
+    if let Some(r) = &o.retention {
+        b = b.header("x-amz-object-lock-mode", r.mode.as_str()).header(
+            "x-amz-object-lock-retain-until-date",
+            crate::services::s3::xml_time(r.until_at()),
+        );
+    }
+    if let Some(h) = &o.legal_hold {
+        b = b.header("x-amz-object-lock-legal-hold", header_value(h));
+    }
     b
 }
 

@@ -202,6 +202,12 @@ pub enum Op {
     GetBucketVersioning,
     PutBucketVersioning,
     ListObjectVersions,
+    GetObjectLockConfiguration,
+    PutObjectLockConfiguration,
+    GetObjectRetention,
+    PutObjectRetention,
+    GetObjectLegalHold,
+    PutObjectLegalHold,
     /// An operation of the S3 model Cairn does not serve (501 NotImplemented).
     Unsupported(&'static str),
 }
@@ -271,6 +277,12 @@ impl Op {
             Op::GetBucketVersioning => "GetBucketVersioning",
             Op::PutBucketVersioning => "PutBucketVersioning",
             Op::ListObjectVersions => "ListObjectVersions",
+            Op::GetObjectLockConfiguration => "GetObjectLockConfiguration",
+            Op::PutObjectLockConfiguration => "PutObjectLockConfiguration",
+            Op::GetObjectRetention => "GetObjectRetention",
+            Op::PutObjectRetention => "PutObjectRetention",
+            Op::GetObjectLegalHold => "GetObjectLegalHold",
+            Op::PutObjectLegalHold => "PutObjectLegalHold",
             Op::Unsupported(name) => name,
         }
     }
@@ -328,14 +340,6 @@ const BUCKET_UNSUPPORTED: &[(&str, [&str; 3])] = &[
         ],
     ),
     (
-        "object-lock",
-        [
-            "GetObjectLockConfiguration",
-            "PutObjectLockConfiguration",
-            "",
-        ],
-    ),
-    (
         "replication",
         [
             "GetBucketReplication",
@@ -351,14 +355,6 @@ const BUCKET_UNSUPPORTED: &[(&str, [&str; 3])] = &[
 ];
 
 const OBJECT_UNSUPPORTED: &[(&str, [&str; 3])] = &[
-    (
-        "retention",
-        ["GetObjectRetention", "PutObjectRetention", ""],
-    ),
-    (
-        "legal-hold",
-        ["GetObjectLegalHold", "PutObjectLegalHold", ""],
-    ),
     ("torrent", ["GetObjectTorrent", "", ""]),
     ("attributes", ["GetObjectAttributes", "", ""]),
     ("restore", ["", "", ""]),
@@ -457,6 +453,14 @@ const BUCKET_CONFIGURATIONS: Configurations = &[
     ),
     ("versions", [Some(Op::ListObjectVersions), None, None]),
     (
+        "object-lock",
+        [
+            Some(Op::GetObjectLockConfiguration),
+            Some(Op::PutObjectLockConfiguration),
+            None,
+        ],
+    ),
+    (
         "lifecycle",
         [
             Some(Op::GetBucketLifecycleConfiguration),
@@ -466,14 +470,32 @@ const BUCKET_CONFIGURATIONS: Configurations = &[
     ),
 ];
 
-const OBJECT_CONFIGURATIONS: Configurations = &[(
-    "tagging",
-    [
-        Some(Op::GetObjectTagging),
-        Some(Op::PutObjectTagging),
-        Some(Op::DeleteObjectTagging),
-    ],
-)];
+const OBJECT_CONFIGURATIONS: Configurations = &[
+    (
+        "tagging",
+        [
+            Some(Op::GetObjectTagging),
+            Some(Op::PutObjectTagging),
+            Some(Op::DeleteObjectTagging),
+        ],
+    ),
+    (
+        "retention",
+        [
+            Some(Op::GetObjectRetention),
+            Some(Op::PutObjectRetention),
+            None,
+        ],
+    ),
+    (
+        "legal-hold",
+        [
+            Some(Op::GetObjectLegalHold),
+            Some(Op::PutObjectLegalHold),
+            None,
+        ],
+    ),
+];
 
 fn configuration(table: Configurations, req: &S3Request) -> Result<Option<Op>, AwsError> {
     for (sub, ops) in table {
@@ -646,7 +668,20 @@ mod tests {
         assert_eq!(op("GET", "/b?versions").unwrap(), Op::ListObjectVersions);
         assert_eq!(
             op("PUT", "/b?object-lock").unwrap(),
-            Op::Unsupported("PutObjectLockConfiguration")
+            Op::PutObjectLockConfiguration
+        );
+        assert_eq!(
+            op("GET", "/b?object-lock").unwrap(),
+            Op::GetObjectLockConfiguration
+        );
+        assert_eq!(op("PUT", "/b/k?retention").unwrap(), Op::PutObjectRetention);
+        assert_eq!(
+            op("GET", "/b/k?legal-hold").unwrap(),
+            Op::GetObjectLegalHold
+        );
+        assert_eq!(
+            op("DELETE", "/b/k?retention").unwrap_err().code,
+            "MethodNotAllowed"
         );
         assert_eq!(op("PUT", "/b/k?tagging").unwrap(), Op::PutObjectTagging);
         assert_eq!(op("DELETE", "/b?tagging").unwrap(), Op::DeleteBucketTagging);

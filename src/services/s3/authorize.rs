@@ -135,9 +135,7 @@ fn acl_permission(action: &str) -> Option<(Permission, bool)> {
         "s3:PutObject"
         | "s3:DeleteObject"
         | "s3:DeleteObjectVersion"
-        | "s3:AbortMultipartUpload" => {
-            (Permission::Write, false)
-        }
+        | "s3:AbortMultipartUpload" => (Permission::Write, false),
         "s3:GetBucketAcl" => (Permission::ReadAcp, false),
         "s3:PutBucketAcl" => (Permission::WriteAcp, false),
         "s3:GetObject" | "s3:GetObjectVersion" | "s3:ListMultipartUploadParts" => {

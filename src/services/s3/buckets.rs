@@ -214,8 +214,14 @@ pub fn create(
         ));
     }
     if input.object_lock {
-        // Object Lock needs versioning, which Cairn does not keep.
-        return Err(super::not_implemented());
+        // A bucket made with Object Lock also has it configured and versioning enabled, which
+        // AWS authorizes as those two actions.
+        for action in [
+            "s3:PutBucketObjectLockConfiguration",
+            "s3:PutBucketVersioning",
+        ] {
+            authorize::check_account_action(w, call, action, &format!("arn:aws:s3:::{name}"))?;
+        }
     }
     if let Some(existing) = get_bucket(w, name)? {
         if existing.owner != account {
@@ -254,6 +260,14 @@ pub fn create(
         // Since April 2023 every new bucket blocks public access.
         config: super::BucketConfig {
             public_access_block: Some(super::public_access::PublicAccessBlock::all()),
+            versioning: input.object_lock.then(|| super::versions::Versioning {
+                status: Some("Enabled".into()),
+                mfa_delete: None,
+            }),
+            object_lock: input.object_lock.then_some(super::object_lock::LockConfig {
+                enabled: true,
+                rule: None,
+            }),
             ..Default::default()
         },
     };

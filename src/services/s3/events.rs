@@ -31,6 +31,10 @@ const DATA_EVENTS: &[&str] = &[
     "ListObjectsV2",
     "ListMultipartUploads",
     "ListObjectVersions",
+    "GetObjectRetention",
+    "PutObjectRetention",
+    "GetObjectLegalHold",
+    "PutObjectLegalHold",
 ];
 
 /// What the front door knows about one S3 call.

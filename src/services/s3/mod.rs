@@ -27,6 +27,7 @@ pub mod encryption;
 pub mod events;
 pub mod listing;
 pub mod multipart;
+pub mod object_lock;
 pub mod objects;
 pub mod policy;
 pub mod public_access;
@@ -137,7 +138,7 @@ pub struct Bucket {
 }
 
 /// A bucket's sub-resource configurations, each as it was put (validated). None: never put or
-/// deleted. Versioning, object lock and replication are to be added here the same way.
+/// deleted. Replication is to be added here the same way.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BucketConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +162,9 @@ pub struct BucketConfig {
     /// None: never versioned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<versions::Versioning>,
+    /// Object Lock (enabled only when the bucket was created with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<object_lock::LockConfig>,
 }
 
 impl BucketConfig {
@@ -252,6 +256,12 @@ pub struct Object {
     pub seq: Option<u64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delete_marker: bool,
+    /// Object Lock retention of this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<object_lock::Retention>,
+    /// Object Lock legal hold (`ON`/`OFF`); None: never set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<String>,
 }
 
 impl Object {
@@ -289,6 +299,12 @@ pub struct Upload {
     /// The encryption the completed object gets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse: Option<encryption::ObjectSse>,
+    /// The Object Lock retention the completed object gets (its own; the bucket's default
+    /// retention is applied at completion otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<object_lock::Retention>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

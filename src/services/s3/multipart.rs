@@ -8,8 +8,8 @@ use super::objects::{self, Garbage, ObjectAttributes, ReceivedBody, WriteConditi
 use super::xml::Element;
 use super::{
     check_key, existing_bucket, get_object, invalid_argument, invalid_request, malformed_xml,
-    new_upload_id, object_key, Bucket, Call, Checksum, Object, Part, Segment, Upload,
-    PARTS, UPLOADS,
+    new_upload_id, object_key, Bucket, Call, Checksum, Object, Part, Segment, Upload, PARTS,
+    UPLOADS,
 };
 use crate::error::AwsError;
 use crate::store::{BlobStore, Reader, ReaderExt, Writer, WriterExt};
@@ -64,7 +64,7 @@ pub fn create(
     call: &Call,
     input: &CreateInput,
 ) -> Result<CreateOutput, AwsError> {
-    objects::put_precheck(w, call, &input.bucket, &input.key, &input.attrs)?;
+    let (.., lock) = objects::write_checks(w, call, &input.bucket, &input.key, &input.attrs)?;
     let checksum_type = match (&input.checksum_type, input.checksum_algorithm) {
         (None, Some(_)) => Some("COMPOSITE".to_string()),
         (None, None) => None,
@@ -111,6 +111,8 @@ pub fn create(
         storage_class: input.attrs.storage_class.clone(),
         tags: input.attrs.tags.clone().unwrap_or_default(),
         sse: Some(sse.clone()),
+        retention: lock.retention,
+        legal_hold: lock.legal_hold,
     };
     w.put_json(
         UPLOADS,
@@ -160,6 +162,9 @@ pub struct UploadPartInput {
     pub upload_id: String,
     pub part_number: u32,
     pub body: ReceivedBody,
+    /// The request carried Content-MD5 or a flexible checksum (needed for a part of an object
+    /// Object Lock will protect).
+    pub digest_sent: bool,
 }
 
 pub struct UploadPartOutput {
@@ -185,6 +190,10 @@ pub fn upload_part(
         &Target::object(&b, &input.key, None),
         &[],
     )?;
+    let locked = upload.retention.is_some() || upload.legal_hold.is_some();
+    if super::object_lock::part_needs_digest(&b, locked) && !input.digest_sent {
+        return Err(super::object_lock::digest_required());
+    }
     if let (Some(want), Some((got, _))) = (upload.checksum_algorithm, &input.body.checksum) {
         if want != *got {
             return Err(invalid_request(format!(
@@ -409,7 +418,7 @@ pub fn complete(
         ..Default::default()
     };
     let (owner, grants) = objects::owner_and_acl(&b, call, &acl_req)?;
-    let object = Object {
+    let mut object = Object {
         size: chosen.iter().map(|p| p.size).sum(),
         etag: etag.clone(),
         modified: call.ctx.time.timestamp_millis(),
@@ -433,6 +442,11 @@ pub fn complete(
         sse: upload.sse.clone(),
         ..Default::default()
     };
+    let lock = super::object_lock::NewLock {
+        retention: upload.retention,
+        legal_hold: upload.legal_hold.clone(),
+    };
+    super::object_lock::apply(&b, &lock, call.ctx.time, &mut object);
     let used: std::collections::HashSet<&str> = chosen.iter().map(|p| p.blob.as_str()).collect();
     let mut garbage: Garbage = stored
         .iter()

@@ -10,6 +10,7 @@ use super::acl::{self, AclRequest};
 use super::authorize::{self, Target};
 use super::checksums::{self, Algorithm, Hasher, Md5Hasher};
 use super::encryption::{self, Sse, SseRequest};
+use super::object_lock;
 use super::tagging::Tag;
 use super::versions;
 use super::{
@@ -40,6 +41,8 @@ pub struct ObjectAttributes {
     pub tags: Option<Vec<Tag>>,
     /// `x-amz-server-side-encryption*`.
     pub sse: SseRequest,
+    /// `x-amz-object-lock-*`, and whether the request carried a digest.
+    pub lock: object_lock::LockRequest,
 }
 
 /// A request body that has been streamed into a temporary blob and checked against the
@@ -236,21 +239,24 @@ pub fn check_write_conditions(
 }
 
 /// The checks every write of an object passes, in S3's order: the bucket, the key,
-/// `s3:PutObject`, the storage class, an ACL the bucket takes. Returns the bucket and the new
-/// object's owner and grants.
-fn write_checks(
+/// `s3:PutObject`, the storage class, an ACL the bucket takes, the Object Lock headers. Returns
+/// the bucket, the new object's owner and grants, and its lock.
+pub type Checked = (Bucket, String, Vec<acl::Grant>, object_lock::NewLock);
+
+pub fn write_checks(
     r: &dyn Reader,
     call: &Call,
     bucket: &str,
     key: &str,
     attrs: &ObjectAttributes,
-) -> Result<(Bucket, String, Vec<acl::Grant>), AwsError> {
+) -> Result<Checked, AwsError> {
     let b = existing_bucket(r, bucket)?;
     check_key(key)?;
     authorize_write(r, call, &b, key, attrs)?;
     check_storage_class(&attrs.storage_class)?;
     let (owner, grants) = owner_and_acl(&b, call, &attrs.acl)?;
-    Ok((b, owner, grants))
+    let lock = object_lock::check_write(r, call, &b, key, &attrs.lock)?;
+    Ok((b, owner, grants, lock))
 }
 
 /// What a PutObject may be refused for before its body is read. The front door calls this on a
@@ -262,7 +268,8 @@ pub fn put_precheck(
     key: &str,
     attrs: &ObjectAttributes,
 ) -> Result<(), AwsError> {
-    write_checks(r, call, bucket, key, attrs).map(|_| ())
+    let (b, ..) = write_checks(r, call, bucket, key, attrs)?;
+    object_lock::require_digest(&b, &attrs.lock)
 }
 
 pub struct PutObjectInput {
@@ -304,11 +311,12 @@ pub fn put(
     call: &Call,
     input: PutObjectInput,
 ) -> Result<PutObjectOutput, AwsError> {
-    let (b, owner, grants) = write_checks(w, call, &input.bucket, &input.key, &input.attrs)?;
+    let (b, owner, grants, lock) = write_checks(w, call, &input.bucket, &input.key, &input.attrs)?;
+    object_lock::require_digest(&b, &input.attrs.lock)?;
     let existing = get_object(w, &input.bucket, &input.key)?;
     check_write_conditions(existing.as_ref(), &input.key, &input.conditions)?;
     let sse = encryption::for_new_object(&b, &input.attrs.sse);
-    let object = Object {
+    let mut object = Object {
         size: input.body.size,
         etag: checksums::etag_of_md5(&input.body.md5),
         modified: call.ctx.time.timestamp_millis(),
@@ -324,6 +332,7 @@ pub fn put(
         sse: Some(sse.clone()),
         ..Default::default()
     };
+    object_lock::apply(&b, &lock, call.ctx.time, &mut object);
     publish(blobs, &input.body)?;
     let (etag, checksum) = (object.etag.clone(), object.checksum.clone());
     let written = versions::write_new(w, &b, &input.key, call.ctx.time.timestamp_micros(), object)?;
@@ -561,7 +570,7 @@ pub fn get(
 ) -> Result<GetObjectOutput, AwsError> {
     let b = existing_bucket(r, &input.bucket)?;
     let method = if input.head { "HEAD" } else { "GET" };
-    let object = read_version(
+    let mut object = read_version(
         r,
         call,
         &b,
@@ -570,6 +579,7 @@ pub fn get(
         "s3:GetObject",
         method,
     )?;
+    object_lock::visible_lock(r, call, &b, &input.key, &mut object)?;
     if evaluate_read_conditions(&object, &input.conditions)? == ConditionOutcome::NotModified {
         return Ok(GetObjectOutput {
             object,
@@ -667,17 +677,19 @@ pub fn open_range(
 pub type DeleteOutput = versions::Deleted;
 
 /// DeleteObject: without a version id the object goes (never-versioned bucket) or a delete
-/// marker is added; with one, that version goes for good (`s3:DeleteObjectVersion`).
+/// marker is added; with one, that version goes for good (`s3:DeleteObjectVersion`) unless
+/// Object Lock protects it (`bypass`: `x-amz-bypass-governance-retention: true`).
 pub fn delete(
     w: &mut dyn Writer,
     call: &Call,
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
+    bypass: bool,
 ) -> Result<DeleteOutput, AwsError> {
     let b = existing_bucket(w, bucket)?;
     check_key(key)?;
-    delete_one(w, call, &b, key, version_id)
+    delete_one(w, call, &b, key, version_id, bypass)
 }
 
 fn delete_one(
@@ -686,6 +698,7 @@ fn delete_one(
     b: &Bucket,
     key: &str,
     version_id: Option<&str>,
+    bypass: bool,
 ) -> Result<DeleteOutput, AwsError> {
     let found = match version_id {
         Some(v) => Some(versions::find(w, &b.name, key, v)?),
@@ -701,6 +714,9 @@ fn delete_one(
         &Target::object(b, key, None),
         &extra,
     )?;
+    if let Some(Some((_, o))) = &found {
+        object_lock::check_delete(w, call, b, key, o, bypass)?;
+    }
     match (version_id, found) {
         (Some(v), Some(found)) => versions::delete_version(w, b, key, v, found),
         _ => {
@@ -719,6 +735,8 @@ pub struct DeleteObjectsInput {
     /// (key, version id).
     pub keys: Vec<(String, Option<String>)>,
     pub quiet: bool,
+    /// `x-amz-bypass-governance-retention: true`.
+    pub bypass: bool,
 }
 
 pub enum DeleteResult {
@@ -752,8 +770,8 @@ pub fn delete_objects(
     let mut results = Vec::new();
     let mut garbage = Vec::new();
     for (key, version_id) in &input.keys {
-        let outcome =
-            check_key(key).and_then(|_| delete_one(w, call, &b, key, version_id.as_deref()));
+        let outcome = check_key(key)
+            .and_then(|_| delete_one(w, call, &b, key, version_id.as_deref(), input.bypass));
         match outcome {
             Err(e) if e.status >= 500 => return Err(e),
             Err(e) => results.push(DeleteResult::Failed {
@@ -978,6 +996,7 @@ pub fn copy_commit(
     let attrs = copy_attrs(input, source);
     authorize_write(w, call, &b, &input.key, &attrs)?;
     let (owner, grants) = owner_and_acl(&b, call, &input.attrs.acl)?;
+    let lock = object_lock::check_write(w, call, &b, &input.key, &input.attrs.lock)?;
     let sse = encryption::for_new_object(&b, &input.attrs.sse);
     let existing = get_object(w, &input.bucket, &input.key)?;
     check_write_conditions(existing.as_ref(), &input.key, &input.conditions)?;
@@ -986,7 +1005,7 @@ pub fn copy_commit(
     } else {
         (source.headers.clone(), source.metadata.clone())
     };
-    let object = Object {
+    let mut object = Object {
         size: body.size,
         etag: checksums::etag_of_md5(&body.md5),
         modified: call.ctx.time.timestamp_millis(),
@@ -1007,6 +1026,7 @@ pub fn copy_commit(
         sse: Some(sse.clone()),
         ..Default::default()
     };
+    object_lock::apply(&b, &lock, call.ctx.time, &mut object);
     publish(blobs, body)?;
     let (etag, modified, checksum) = (
         object.etag.clone(),

@@ -496,6 +496,9 @@ pub fn put_versioning(
     if mfa.as_deref() == Some("Enabled") {
         return Err(mfa_refused());
     }
+    if super::object_lock::enabled(&b) && status.as_deref() == Some("Suspended") {
+        return Err(super::object_lock::versioning_locked());
+    }
     let mut v = b.config.versioning.clone().unwrap_or_default();
     if status.is_some() {
         v.status = status;
