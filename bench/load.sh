@@ -3,7 +3,7 @@
 # replayed by wrk against each. See bench/README.md.
 #
 #   bench/load.sh [--duration S] [--connections N] [--threads N] [--warmup S] [--rounds N]
-#                 [--ops GetCallerIdentity,...] [--servers cairn,moto]
+#                 [--ops GetCallerIdentity,...] [--servers cairn,moto] [--principals admin,heavy]
 #                 [--cairn-bin PATH] [--build] [--keep] [--pin]
 set -euo pipefail
 
@@ -20,6 +20,7 @@ warmup=1
 rounds=1
 ops=GetCallerIdentity
 servers=cairn,moto
+principals=admin
 cairn_bin=
 build=0
 keep=0
@@ -40,6 +41,13 @@ usage: bench/load.sh [options]
   --servers LIST    any of cairn, cairn-norec and moto (default cairn,moto); cairn-norec is Cairn
                     with recording off (CAIRN_RECORDING=false): with cairn beside it, the report
                     prints what recording costs
+  --principals LIST who signs the requests (default $principals): admin (the bootstrap admin,
+                    test/test) and heavy (bench/heavy.json's IAM user, made on each Cairn server
+                    after it starts through its own API: a member account under an OU, SCPs,
+                    10 managed policies, 2 groups, a boundary). Each op is measured once per
+                    principal on the same server, in turn (the order alternates from round to
+                    round); the report prints what each loses against admin. moto is measured as
+                    admin only
   --cairn-bin PATH  the Cairn binary to run (default: \${CARGO_TARGET_DIR:-target}/release/cairn,
                     built with cargo build --release when missing)
   --build           run cargo build --release even when the binary exists
@@ -59,7 +67,7 @@ say() { echo "load.sh: $*" >&2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --duration | --connections | --threads | --warmup | --rounds | --ops | --servers | --cairn-bin)
+    --duration | --connections | --threads | --warmup | --rounds | --ops | --servers | --principals | --cairn-bin)
       [ $# -ge 2 ] || die "$1 needs a value"
       value=$2
       case "$1" in
@@ -70,11 +78,12 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$value ;;
         --ops) ops=$value ;;
         --servers) servers=$value ;;
+        --principals) principals=$value ;;
         --cairn-bin) cairn_bin=$value ;;
       esac
       shift 2
       ;;
-    --duration=* | --connections=* | --threads=* | --warmup=* | --rounds=* | --ops=* | --servers=* | --cairn-bin=*)
+    --duration=* | --connections=* | --threads=* | --warmup=* | --rounds=* | --ops=* | --servers=* | --principals=* | --cairn-bin=*)
       set -- "${1%%=*}" "${1#*=}" "${@:2}"
       ;;
     --build) build=1 && shift ;;
@@ -132,6 +141,8 @@ fi
 
 "$py" "$bench_dir/signed_request.py" validate "$ops" || die "bad --ops"
 IFS=, read -r -a op_list <<<"$ops"
+"$py" "$bench_dir/signed_request.py" principals "$principals" || die "bad --principals"
+IFS=, read -r -a principal_list <<<"$principals"
 
 if [ "$run_cairn" = 1 ]; then
   if [ -z "$cairn_bin" ]; then
@@ -253,6 +264,7 @@ runs="$work/runs.tsv"
   echo "settings.warmup_s=$warmup"
   echo "settings.rounds=$rounds"
   echo "settings.ops=$ops"
+  echo "settings.principals=$principals"
   echo "settings.wrk_timeout_s=5"
   echo "settings.pinned=$pin"
   echo "settings.cairn_log=${CAIRN_LOG:-default}"
@@ -315,48 +327,80 @@ for s in cairn cairn-norec moto; do
   fi
 done
 
+# Principals other than the admin, made on each Cairn server through its own API (after the idle
+# RSS above: nothing but health probes had been sent then).
+for s in "${cairn_servers[@]}"; do
+  for who in "${principal_list[@]}"; do
+    [ "$who" != admin ] || continue
+    say "making principal $who on $s"
+    if ! "$py" "$bench_dir/signed_request.py" principal --endpoint "${url[$s]}" --name "$who" \
+      --out "$work/principal.$who.$s.json" >&2; then
+      show_logs "$s"
+      die "could not make principal $who on $s"
+    fi
+  done
+done
+
 # --- measurements -------------------------------------------------------------------------
 
 mkdir -p "$results_dir/raw"
 for ((round = 1; round <= rounds; round++)); do
+  # Principals in turn on the same server, in the given order in odd rounds and reversed in even
+  # ones: what a run leaves behind (event history indexing its last calls) lands in the next.
+  round_principals=("${principal_list[@]}")
+  if [ $((round % 2)) = 0 ]; then
+    round_principals=()
+    for ((i = ${#principal_list[@]} - 1; i >= 0; i--)); do round_principals+=("${principal_list[i]}"); done
+  fi
   for op in "${op_list[@]}"; do
     # Cairn without recording first: Cairn's background work after its own run (indexing the
     # last events, checkpoints) must not land in another server's measurement of Cairn.
     for s in cairn-norec cairn moto; do
       [ -n "${pid_of[$s]:-}" ] || continue
-      endpoint=${url[$s]}
-      req="$work/request.$op.$s"
-      # The signature is valid for 5 minutes: sign right before the run.
-      "$py" "$bench_dir/signed_request.py" sign --endpoint "$endpoint" --op "$op" --out "$req"
-      if ! "$py" "$bench_dir/signed_request.py" check "$req.json" >&2; then
-        show_logs "$s"
-        die "$op is not answered 200 by $s: not measuring"
-      fi
-      if [ "$warmup" -gt 0 ]; then
-        "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 5s \
-          -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >/dev/null
-      fi
-      name="$op.$s"
-      [ "$rounds" = 1 ] || name="$op.$s.round$round"
-      out="$results_dir/raw/$name.txt"
-      stats="$work/stats.$name.txt"
-      say "$op on $s: ${duration} s, $connections connections, $threads threads (round $round of $rounds)"
-      cpu_snapshot "${pid_of[$s]}" before >"$stats"
-      if [ -d "$work/$s-data" ]; then
-        echo "data_dir_bytes_before=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
-      fi
-      TIMEFORMAT='wrk_cpu_s=%U %S'
-      {
-        time "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s \
-          --latency -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >"$out" 2>"$out.stderr"
-      } 2>>"$stats"
-      cpu_snapshot "${pid_of[$s]}" after >>"$stats"
-      if [ -s "$out.stderr" ]; then cat "$out.stderr" >>"$out"; fi
-      rm -f "$out.stderr"
-      if [ -d "$work/$s-data" ]; then
-        echo "data_dir_bytes_after=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
-      fi
-      printf '%s\t%s\t%s\t%s\n' "$op" "$s" "$out" "$stats" >>"$runs"
+      for who in "${round_principals[@]}"; do
+        if [ "$who" != admin ] && [ "$s" = moto ]; then
+          continue
+        fi
+        endpoint=${url[$s]}
+        label=$s
+        sign_as=()
+        if [ "$who" != admin ]; then
+          label="$s.$who"
+          sign_as=(--principal-file "$work/principal.$who.$s.json")
+        fi
+        req="$work/request.$op.$label"
+        # The signature is valid for 5 minutes: sign right before the run.
+        "$py" "$bench_dir/signed_request.py" sign --endpoint "$endpoint" --op "$op" --out "$req" "${sign_as[@]}"
+        if ! "$py" "$bench_dir/signed_request.py" check "$req.json" >&2; then
+          show_logs "$s"
+          die "$op is not answered 200 by $s as $who: not measuring"
+        fi
+        if [ "$warmup" -gt 0 ]; then
+          "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 5s \
+            -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >/dev/null
+        fi
+        name="$op.$label"
+        [ "$rounds" = 1 ] || name="$op.$label.round$round"
+        out="$results_dir/raw/$name.txt"
+        stats="$work/stats.$name.txt"
+        say "$op on $s as $who: ${duration} s, $connections connections, $threads threads (round $round of $rounds)"
+        cpu_snapshot "${pid_of[$s]}" before >"$stats"
+        if [ -d "$work/$s-data" ]; then
+          echo "data_dir_bytes_before=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
+        fi
+        TIMEFORMAT='wrk_cpu_s=%U %S'
+        {
+          time "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s \
+            --latency -s "$bench_dir/replay.lua" "$endpoint" -- "$req.lua" >"$out" 2>"$out.stderr"
+        } 2>>"$stats"
+        cpu_snapshot "${pid_of[$s]}" after >>"$stats"
+        if [ -s "$out.stderr" ]; then cat "$out.stderr" >>"$out"; fi
+        rm -f "$out.stderr"
+        if [ -d "$work/$s-data" ]; then
+          echo "data_dir_bytes_after=$(du -sb "$work/$s-data" | cut -f1)" >>"$stats"
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\n' "$op" "$s" "$out" "$stats" "$who" >>"$runs"
+      done
     done
   done
 done

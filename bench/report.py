@@ -3,10 +3,13 @@
 
     report.py --runs RUNS.tsv --facts FACTS.txt --out bench/results/latest.json
 
-RUNS.tsv has one line per measurement: OP<TAB>SERVER<TAB>WRK_OUTPUT_FILE[<TAB>STATS_FILE], the
-stats file holding the CPU counters load.sh read before and after (key=value lines). With
-several rounds (load.sh --rounds), a server has one line per round, in the order measured: the
-tables show each server's median round, and recording's cost is the median of the rounds' costs.
+RUNS.tsv has one line per measurement: OP<TAB>SERVER<TAB>WRK_OUTPUT_FILE[<TAB>STATS_FILE
+[<TAB>PRINCIPAL]], the stats file holding the CPU counters load.sh read before and after
+(key=value lines), the principal who signed the requests (default admin; another principal's
+runs are shown as SERVER/PRINCIPAL, and what it loses against admin on the same server is
+printed). With several rounds (load.sh --rounds), a server has one line per round, in the order
+measured: the tables show each server's median round, and recording's cost (and a principal's
+loss) is the median of the rounds' costs.
 FACTS.txt has key=value lines (settings, start-up times, RSS, versions); a key `a.b` lands in
 the JSON as {"a": {"b": value}}.
 
@@ -169,7 +172,10 @@ def main() -> int:
             parsed["wrk_output"] = path
             if rest:
                 parsed["resources"] = resources(rest[0], facts, parsed.get("requests"))
-            rounds.setdefault(op, {}).setdefault(server, []).append(parsed)
+            who = rest[1] if len(rest) > 1 and rest[1] else "admin"
+            parsed["principal"] = who
+            label = server if who == "admin" else f"{server}/{who}"
+            rounds.setdefault(op, {}).setdefault(label, []).append(parsed)
 
     settings = facts.get("settings", {})
     flagged = False
@@ -186,11 +192,12 @@ def main() -> int:
             + (", pinned (servers CPU 1, wrk CPU 0)" if settings.get("pinned") == 1 else "")
             + " =="
         )
-        lines.append(f"{'server':<11} {'requests/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>9}")
+        width = max([11, *(len(server) for server in servers)])
+        lines.append(f"{'server':<{width}} {'requests/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>9}")
         for server, r in servers.items():
             mark = "  << FLAGGED: " + "; ".join(r["problems"]) if r["flagged"] else ""
             lines.append(
-                f"{server:<11} {fmt(r['requests_per_s'], '12.1f')} {fmt(r['p50_ms'], '9.3f')} "
+                f"{server:<{width}} {fmt(r['requests_per_s'], '12.1f')} {fmt(r['p50_ms'], '9.3f')} "
                 f"{fmt(r['p99_ms'], '9.3f')} {r['non2xx']:>9}{mark}"
             )
             if r["first_non2xx"]:
@@ -226,6 +233,41 @@ def main() -> int:
                 f"Recording costs {recording_cost:.1f}% of requests/s, the median of {len(costs)} rounds: "
                 f"{pairs} (with/without recording)"
             )
+        # What a principal loses against the admin on the same server: each round measures them
+        # back to back, so a round's loss compares the two under the same conditions.
+        losses: dict = {}
+        for label, runs in by_server.items():
+            server, _, who = label.partition("/")
+            if not who or server not in by_server:
+                continue
+            pairs = [
+                (100 * (1 - p["requests_per_s"] / a["requests_per_s"]), a, p)
+                for a, p in zip(by_server[server], runs)
+                if a["requests_per_s"] and p["requests_per_s"]
+            ]
+            if not pairs:
+                continue
+            loss = round(statistics.median(c for c, _, _ in pairs), 1)
+            losses[label] = {"loss_pct": loss, "by_round": [round(c, 1) for c, _, _ in pairs]}
+            a, p = servers[server], servers[label]
+            latency = (
+                ("; median round" if len(pairs) > 1 else ";")
+                + f" p50 {fmt(p['p50_ms'], '.3f')} ms against {fmt(a['p50_ms'], '.3f')}, "
+                f"p99 {fmt(p['p99_ms'], '.3f')} ms against {fmt(a['p99_ms'], '.3f')}"
+            )
+            if len(pairs) == 1:
+                lines.append(
+                    f"{who} on {server} loses {loss:.1f}% of requests/s against admin "
+                    f"({p['requests_per_s']:.0f} against {a['requests_per_s']:.0f}){latency}"
+                )
+            else:
+                each = ", ".join(
+                    f"{c:.1f}% ({pr['requests_per_s']:.0f}/{ar['requests_per_s']:.0f})" for c, ar, pr in pairs
+                )
+                lines.append(
+                    f"{who} on {server} loses {loss:.1f}% of requests/s against admin, the median of "
+                    f"{len(pairs)} rounds: {each} ({who}/admin){latency}"
+                )
         for server, r in servers.items():
             res = r.get("resources") or {}
             if not res:
@@ -252,6 +294,10 @@ def main() -> int:
             "recording_cost_pct_by_round": [round(c, 1) for c in costs] if n_rounds > 1 else None,
             "ratio_cairn_over_moto_rps": servers_ratio,
             "recording_cost_pct": recording_cost,
+            "principal_loss_pct": {label: v["loss_pct"] for label, v in losses.items()} or None,
+            "principal_loss_pct_by_round": (
+                {label: v["by_round"] for label, v in losses.items()} if losses and n_rounds > 1 else None
+            ),
         }
 
     cairn_facts = facts.get("cairn", {})

@@ -39,15 +39,27 @@ impl<'a> Facts<'a> {
 }
 
 fn iso(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    // What `%Y-%m-%dT%H:%M:%SZ` writes, without parsing the format on every request (chrono
+    // writes other years, and a leap second's 60, its own way).
+    if (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000 {
+        return format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 pub(super) fn add_request_keys(c: &mut Context, f: &Facts, set: &PolicySet) {
-    let put = |c: &mut Context, k: &str, v: String| {
-        if !c.contains(k) {
-            c.set(k, v);
-        }
-    };
+    // About a dozen keys follow: room for them at once, not as they come.
+    c.reserve(16);
+    let put = |c: &mut Context, k: &str, v: String| c.set_if_absent(k, v);
     put(
         c,
         "aws:SecureTransport",
@@ -107,5 +119,29 @@ pub(super) fn add_request_keys(c: &mut Context, f: &Facts, set: &PolicySet) {
         PrincipalKind::Service { .. } | PrincipalKind::Anonymous
     ) {
         put(c, "aws:ViaAWSService", "false".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso;
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    #[test]
+    fn iso_writes_what_the_strftime_format_writes() {
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .map(|t| t.and_utc());
+        let times = [
+            DateTime::from_timestamp(0, 0),
+            DateTime::from_timestamp(1_700_000_000, 123_456_789),
+            DateTime::from_timestamp(-70_000_000_000, 0),
+            DateTime::from_timestamp(253_402_300_800, 0),
+            leap,
+        ];
+        for t in times.into_iter().map(|t| t.expect("a time")) {
+            let t: DateTime<Utc> = t;
+            assert_eq!(iso(t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string(), "{t:?}");
+        }
     }
 }

@@ -119,10 +119,10 @@ pub fn decide_with(
     overrides: &Overrides,
 ) -> Result<Outcome, AwsError> {
     let principal = facts.principal;
-    let set = sets::of(r, principal)?;
+    let (set, version) = sets::of(r, principal)?;
     let session = session_policies(r, principal)?;
     let rcps = match ask.resource_owner {
-        Some(owner) if applies_rcps(principal, &set, ask.action) => sets::rcps(r, owner)?,
+        Some(owner) if applies_rcps(principal, &set, ask.action) => sets::rcps(r, version, owner)?,
         _ => Arc::new(Vec::new()),
     };
     let mut context = ask.context;

@@ -109,24 +109,29 @@ fn principal_key(p: &Principal) -> Option<String> {
     })
 }
 
-/// The policy set of `p` as of the snapshot `r`.
-pub fn of(r: &dyn Reader, p: &Principal) -> Result<Arc<PolicySet>, AwsError> {
+/// The policy set of `p` as of the snapshot `r`, and the directory's version when it was read
+/// (a point read each call: [`rcps`] takes it rather than reading it again).
+pub fn of(r: &dyn Reader, p: &Principal) -> Result<(Arc<PolicySet>, Option<u64>), AwsError> {
     let Some(key) = principal_key(p) else {
-        return Ok(Arc::new(PolicySet::default()));
+        return Ok((Arc::new(PolicySet::default()), None));
     };
     let version = directory::version(r)?;
-    match cached(version, Key::Principal(key), || {
+    let set = match cached(version, Key::Principal(key), || {
         derive(r, p).map(|s| Entry::Set(Arc::new(s)))
     })? {
-        Entry::Set(s) => Ok(s),
-        Entry::Rcps(_) => Ok(Arc::new(PolicySet::default())),
-    }
+        Entry::Set(s) => s,
+        Entry::Rcps(_) => Arc::new(PolicySet::default()),
+    };
+    Ok((set, Some(version)))
 }
 
 /// The RCPs above `account`'s resources; empty when none apply (no organization, the type not
-/// enabled, or the management account).
-pub fn rcps(r: &dyn Reader, account: &str) -> Result<Arc<Levels>, AwsError> {
-    let version = directory::version(r)?;
+/// enabled, or the management account). `version` is the directory's in `r`, when known.
+pub fn rcps(r: &dyn Reader, version: Option<u64>, account: &str) -> Result<Arc<Levels>, AwsError> {
+    let version = match version {
+        Some(v) => v,
+        None => directory::version(r)?,
+    };
     match cached(version, Key::Rcps(account.to_string()), || {
         Ok(Entry::Rcps(Arc::new(
             org_levels(r, account, RCP)?.unwrap_or_default(),

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::context::Env;
-use super::matching::{arn_match, glob, to_text};
+use super::matching::{arn_match, glob, is_text, to_text};
 use super::values::{parse_date, parse_number, Cidr};
 use super::variables::Template;
 use super::PolicyError;
@@ -293,7 +293,7 @@ fn typed_values(
 
 /// A policy value after variables are resolved, ready to compare with request values.
 enum Resolved<'p> {
-    Pattern(Vec<super::matching::Tok>),
+    Pattern(std::borrow::Cow<'p, [super::matching::Tok]>),
     Number(f64),
     Date(i128),
     Cidr(&'p Cidr),
@@ -350,7 +350,7 @@ impl Condition {
 
     fn matches(&self, policy: &Resolved, request: &str) -> bool {
         match (self.family, policy) {
-            (Family::StringEquals, Resolved::Pattern(p)) => to_text(p) == request,
+            (Family::StringEquals, Resolved::Pattern(p)) => is_text(p, request),
             (Family::StringEqualsIgnoreCase, Resolved::Pattern(p)) => {
                 to_text(p).to_lowercase() == request.to_lowercase()
             }

@@ -2,6 +2,7 @@
 //! back to values derived from the caller.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::{Caller, PrincipalType};
@@ -35,18 +36,46 @@ impl Context {
         self
     }
 
+    /// Sets `key` to `value` unless it has a value already.
+    pub fn set_if_absent(&mut self, key: &str, value: impl Into<String>) {
+        if let Entry::Vacant(e) = self.values.entry(key.to_ascii_lowercase()) {
+            e.insert(vec![value.into()]);
+        }
+    }
+
+    /// Room for `more` keys beyond those set, for a caller about to set them.
+    pub fn reserve(&mut self, more: usize) {
+        self.values.reserve(more);
+    }
+
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.values
-            .get(&key.to_ascii_lowercase())
-            .map(Vec::as_slice)
+        lowered(key, |k| self.values.get(k).map(Vec::as_slice))
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.values.remove(&key.to_ascii_lowercase());
+        lowered(key, |k| self.values.remove(k));
     }
 
     pub fn contains(&self, key: &str) -> bool {
-        self.values.contains_key(&key.to_ascii_lowercase())
+        lowered(key, |k| self.values.contains_key(k))
+    }
+}
+
+/// `f` of `key` lower-cased, in a buffer on the stack when the key is short (every request looks
+/// keys up by their documented, mixed-case names).
+fn lowered<R>(key: &str, f: impl FnOnce(&str) -> R) -> R {
+    if !key.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(key);
+    }
+    let mut buf = [0u8; 128];
+    match buf.get_mut(..key.len()) {
+        Some(b) => {
+            b.copy_from_slice(key.as_bytes());
+            b.make_ascii_lowercase();
+            // Lower-casing ASCII letters keeps UTF-8 valid.
+            f(std::str::from_utf8(b).expect("lower-cased UTF-8"))
+        }
+        None => f(&key.to_ascii_lowercase()),
     }
 }
 

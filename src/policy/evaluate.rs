@@ -2,7 +2,7 @@
 
 use super::context::Env;
 use super::document::{Statement, StatementEffect};
-use super::matching::{glob, glob_ci};
+use super::matching::glob;
 use super::principal::Strength;
 use super::{
     Authorization, Decision, Effect, Outcome, Policy, PolicyKind, PolicyType, PrincipalType,
@@ -25,8 +25,9 @@ fn statement_principal(st: &Statement, req: &Request) -> Option<Strength> {
     }
 }
 
+/// `action` is the request's, lower-cased: the patterns are.
 fn statement_action(st: &Statement, action: &str) -> bool {
-    let hit = st.actions.iter().any(|p| glob_ci(p, action));
+    let hit = st.actions.iter().any(|p| glob(p, action));
     hit != st.not_action
 }
 
@@ -41,7 +42,8 @@ fn statement_resource(st: &Statement, env: &Env, resource: &str) -> bool {
     hit != st.not_resource
 }
 
-fn verdict(policy: &Policy, req: &Request) -> Verdict {
+/// `action` is `req.action` lower-cased, once for all the policies of a request.
+fn verdict(policy: &Policy, req: &Request, action: &str) -> Verdict {
     let env = Env {
         context: req.context,
         caller: req.caller,
@@ -54,7 +56,7 @@ fn verdict(policy: &Policy, req: &Request) -> Verdict {
         let Some(strength) = statement_principal(st, req) else {
             continue;
         };
-        if !statement_action(st, req.action)
+        if !statement_action(st, action)
             || !statement_resource(st, &env, req.resource)
             || !st.conditions.iter().all(|c| c.holds(&env))
         {
@@ -70,7 +72,7 @@ fn verdict(policy: &Policy, req: &Request) -> Verdict {
 
 /// Evaluates a single policy for a request. Deny beats Allow within the policy.
 pub fn evaluate(policy: &Policy, req: &Request) -> Effect {
-    let v = verdict(policy, req);
+    let v = verdict(policy, req, &req.action.to_lowercase());
     if v.deny {
         Effect::Deny
     } else {
@@ -102,12 +104,13 @@ pub fn evaluate(policy: &Policy, req: &Request) -> Effect {
 /// - A trust policy must always allow; identity allow is needed on top when the caller is from
 ///   another account or the trust names only the caller's account (spec §7.3).
 pub fn authorize_explained(auth: &Authorization, req: &Request) -> Outcome {
+    let action = req.action.to_lowercase();
     let verdicts =
-        |ps: &[&Policy]| -> Vec<Verdict> { ps.iter().map(|p| verdict(p, req)).collect() };
+        |ps: &[&Policy]| -> Vec<Verdict> { ps.iter().map(|p| verdict(p, req, &action)).collect() };
     let identity = verdicts(auth.identity_policies);
     let session: Option<Vec<Verdict>> = auth.session_policies.map(verdicts);
-    let boundary = auth.boundary.map(|p| verdict(p, req));
-    let resource = auth.resource_policy.map(|p| verdict(p, req));
+    let boundary = auth.boundary.map(|p| verdict(p, req, &action));
+    let resource = auth.resource_policy.map(|p| verdict(p, req, &action));
     let scps: Vec<Vec<Verdict>> = auth.scps.iter().map(|l| verdicts(l)).collect();
     let rcps: Vec<Vec<Verdict>> = auth.rcps.iter().map(|l| verdicts(l)).collect();
 

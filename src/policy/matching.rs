@@ -38,6 +38,19 @@ pub(super) fn to_text(pat: &[Tok]) -> String {
         .collect()
 }
 
+/// Whether the pattern, as plain text, is `text`: [`to_text`] compared, without making it.
+pub(super) fn is_text(pat: &[Tok], text: &str) -> bool {
+    let mut chars = text.chars();
+    pat.iter().all(|t| {
+        let c = match t {
+            Tok::Lit(c) => *c,
+            Tok::Star => '*',
+            Tok::Quest => '?',
+        };
+        chars.next() == Some(c)
+    }) && chars.next().is_none()
+}
+
 pub(super) fn lowercase(pat: &[Tok]) -> Vec<Tok> {
     let mut out = Vec::with_capacity(pat.len());
     for t in pat {
@@ -51,17 +64,21 @@ pub(super) fn lowercase(pat: &[Tok]) -> Vec<Tok> {
 
 /// Case-sensitive match of the whole `text`.
 pub(super) fn glob(pat: &[Tok], text: &str) -> bool {
+    // Every request asks this of many patterns: ASCII text (ARNs, action names, nearly every
+    // condition value) is matched in place, one byte a character, without collecting it.
+    if text.is_ascii() {
+        return glob_units(pat, text.as_bytes(), |c, b| c == char::from(*b));
+    }
     let chars: Vec<char> = text.chars().collect();
-    glob_chars(pat, &chars)
+    glob_units(pat, &chars, |c, t| c == *t)
 }
 
 /// Case-insensitive match; `pat` must already be lower-case (see [`lowercase`]).
 pub(super) fn glob_ci(lower_pat: &[Tok], text: &str) -> bool {
-    let chars: Vec<char> = text.to_lowercase().chars().collect();
-    glob_chars(lower_pat, &chars)
+    glob(lower_pat, &text.to_lowercase())
 }
 
-fn glob_chars(pat: &[Tok], text: &[char]) -> bool {
+fn glob_units<T>(pat: &[Tok], text: &[T], same: impl Fn(char, &T) -> bool) -> bool {
     // Greedy scan that, on mismatch, lets the most recent `*` absorb one more character. Only
     // the latest star needs revisiting, which keeps this linear in practice and never
     // exponential.
@@ -80,7 +97,7 @@ fn glob_chars(pat: &[Tok], text: &[char]) -> bool {
                     t += 1;
                     continue;
                 }
-                Tok::Lit(c) if c == text[t] => {
+                Tok::Lit(c) if same(c, &text[t]) => {
                     p += 1;
                     t += 1;
                     continue;

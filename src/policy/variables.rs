@@ -4,6 +4,7 @@
 
 use super::context::Env;
 use super::matching::{literal, tokenize, Tok};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -22,14 +23,31 @@ enum Part {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Template {
     parts: Vec<Part>,
+    /// The pattern, when no variable is in it: what [`Template::resolve`] gives every request,
+    /// made once.
+    fixed: Option<Vec<Tok>>,
 }
 
 impl Template {
     pub fn parse(raw: &str, expand_variables: bool) -> Template {
+        let parts = Self::parts(raw, expand_variables);
+        let fixed = (!parts.iter().any(|p| matches!(p, Part::Var { .. }))).then(|| {
+            let mut out = Vec::new();
+            for part in &parts {
+                match part {
+                    Part::Text(t) => out.extend(tokenize(t)),
+                    Part::Escaped(c) => out.push(Tok::Lit(*c)),
+                    Part::Var { .. } => {}
+                }
+            }
+            out
+        });
+        Template { parts, fixed }
+    }
+
+    fn parts(raw: &str, expand_variables: bool) -> Vec<Part> {
         if !expand_variables || !raw.contains("${") {
-            return Template {
-                parts: vec![Part::Text(raw.to_string())],
-            };
+            return vec![Part::Text(raw.to_string())];
         }
         let mut parts = Vec::new();
         let mut text = String::new();
@@ -56,12 +74,15 @@ impl Template {
         if !text.is_empty() {
             parts.push(Part::Text(text));
         }
-        Template { parts }
+        parts
     }
 
     /// The pattern for this request, or None when a variable has neither a value nor a default:
-    /// such an entry matches nothing.
-    pub fn resolve(&self, env: &Env) -> Option<Vec<Tok>> {
+    /// such an entry matches nothing. Borrowed when the entry has no variable.
+    pub fn resolve(&self, env: &Env) -> Option<Cow<'_, [Tok]>> {
+        if let Some(fixed) = &self.fixed {
+            return Some(Cow::Borrowed(fixed));
+        }
         let mut out = Vec::new();
         for part in &self.parts {
             match part {
@@ -73,7 +94,7 @@ impl Template {
                 },
             }
         }
-        Some(out)
+        Some(Cow::Owned(out))
     }
 
     /// The pattern with every variable widened to `*`: what the entry could match for some
