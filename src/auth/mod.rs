@@ -82,6 +82,10 @@ pub struct Authenticator {
     /// The bootstrap admin as a principal: asked for on nearly every request, changed only by a
     /// reset.
     admin: RwLock<Option<Principal>>,
+    /// Stored long-term keys already resolved, with the store's commit count they were read at:
+    /// kept while no commit has happened since (a request signed by a stored key would
+    /// otherwise pay a read transaction and an unsealing every time).
+    keys: std::sync::Mutex<std::collections::HashMap<String, (u64, String, Principal)>>,
     /// When each stored long-term key's use was last noted (epoch seconds).
     key_uses: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// JSON and query protocols allow 5 minutes of skew, S3 15.
@@ -114,6 +118,7 @@ impl Authenticator {
             generation: RwLock::new(generation),
             admin: RwLock::new(None),
             key_uses: Default::default(),
+            keys: Default::default(),
             skew: chrono::Duration::minutes(5),
             skew_s3: chrono::Duration::minutes(15),
         }
@@ -138,6 +143,7 @@ impl Authenticator {
         }
         *self.admin.write().expect("admin lock") = None;
         self.key_uses.lock().expect("key uses").clear();
+        self.keys.lock().expect("key cache").clear();
     }
 
     /// Whether a request signed by `p` should note its key's use now: stored long-term keys
@@ -354,10 +360,37 @@ impl Authenticator {
                 session::SessionError::Expired => Refusal::ExpiredToken,
             });
         }
-        self.store
+        self.stored_key(key_id)
+    }
+}
+
+impl Authenticator {
+    /// A stored long-term key's secret and principal, from the cache while the store has not
+    /// committed since it was read. The count is taken before the read, so an entry is never
+    /// older than its count says.
+    fn stored_key(&self, key_id: &str) -> Result<(String, Principal), Refusal> {
+        let before = self.store.commits();
+        if let Some(now) = before {
+            let keys = self.keys.lock().expect("key cache");
+            if let Some((at, secret, p)) = keys.get(key_id) {
+                if *at == now {
+                    return Ok((secret.clone(), p.clone()));
+                }
+            }
+        }
+        let (secret, p) = self
+            .store
             .read(|r| directory::resolve_key(r, &self.sealer, key_id))
             .map_err(|e| Refusal::Internal(e.to_string()))?
-            .ok_or_else(|| Refusal::UnknownKey(key_id.to_string()))
+            .ok_or_else(|| Refusal::UnknownKey(key_id.to_string()))?;
+        if let Some(at) = before {
+            let mut keys = self.keys.lock().expect("key cache");
+            if keys.len() >= 4096 {
+                keys.clear();
+            }
+            keys.insert(key_id.to_string(), (at, secret.clone(), p.clone()));
+        }
+        Ok((secret, p))
     }
 }
 

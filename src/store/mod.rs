@@ -120,6 +120,11 @@ pub trait Engine: Send + Sync + 'static {
     fn stages_appends(&self) -> bool {
         false
     }
+    /// A count that moves after every commit of this process's writer, so what was read before
+    /// it moved may be kept while it stands still (None: the engine cannot tell, keep nothing).
+    fn commits(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The handle the rest of the server uses.
@@ -208,6 +213,11 @@ impl Store {
             self.write(|_| Ok::<(), StoreError>(())).await?;
         }
         Ok(())
+    }
+
+    /// See [`Engine::commits`].
+    pub fn commits(&self) -> Option<u64> {
+        self.engine.commits()
     }
 
     /// Queues a raw job (the audit room uses this to put a call's change and its record in one

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -68,6 +68,8 @@ pub struct SqliteEngine {
     stage: Option<Arc<Segments>>,
     /// Reads the runs the journal table names.
     shelf: Arc<Shelf>,
+    /// How many of the writer's commits have succeeded (see `Engine::commits`).
+    commits: Arc<AtomicU64>,
 }
 
 /// What waits for the writer: a transaction job, or bare journal records.
@@ -151,9 +153,11 @@ impl SqliteEngine {
         }
         .map(Arc::new);
         let (tx, rx) = mpsc::channel::<Queued>();
+        let commits = Arc::new(AtomicU64::new(0));
         let writer = Ctx {
             stage: stage.clone(),
             shelf: shelf.clone(),
+            commits: commits.clone(),
         };
         std::thread::Builder::new()
             .name(thread_name(background, "writer"))
@@ -183,6 +187,7 @@ impl SqliteEngine {
             readers: Mutex::new(Vec::new()),
             stage,
             shelf,
+            commits,
         })
     }
 
@@ -252,6 +257,10 @@ impl Engine for SqliteEngine {
 
     fn stages_appends(&self) -> bool {
         self.stage.is_some()
+    }
+
+    fn commits(&self) -> Option<u64> {
+        Some(self.commits.load(Ordering::Acquire))
     }
 }
 
@@ -395,6 +404,7 @@ fn enter(w: &mut Sql, runs: &[Run], to: Position) -> StoreResult<()> {
 struct Ctx {
     stage: Option<Arc<Segments>>,
     shelf: Arc<Shelf>,
+    commits: Arc<AtomicU64>,
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Queued>, ctx: Ctx) {
@@ -493,9 +503,14 @@ fn commit_group(conn: &Connection, group: Vec<Queued>, ctx: &Ctx) -> bool {
                 entered = false;
             }
         }
-    } else if let Some(s) = stage {
-        if let Err(e) = s.committed() {
-            tracing::warn!(error = %e, "could not start or prune journal segment files");
+    } else {
+        ctx.commits.fetch_add(1, Ordering::Release);
+    }
+    if committed.is_ok() {
+        if let Some(s) = stage {
+            if let Err(e) = s.committed() {
+                tracing::warn!(error = %e, "could not start or prune journal segment files");
+            }
         }
     }
     for callback in done {
