@@ -103,10 +103,24 @@ pub fn seen(
 /// account. Empty for the management account itself and for accounts outside organizations.
 pub fn organization_trails(r: &dyn Reader, account: &str) -> Result<Vec<Trail>, AwsError> {
     match org::organization_of(r, account)? {
-        Some(o) if o.management_account != account => Ok(owned(r, &o.management_account)?
-            .into_iter()
-            .filter(|t| t.is_organization_trail)
-            .collect()),
+        // Only the management account's organization trails can be seen; the others need not
+        // be settled (`effective`) to be left out.
+        Some(o) if o.management_account != account => {
+            let mut out = Vec::new();
+            for (_, t) in r.scan_prefix_json::<Trail>(
+                TRAILS,
+                &owner_prefix(&o.management_account),
+                usize::MAX,
+            )? {
+                if t.is_organization_trail {
+                    let t = effective(r, t)?;
+                    if t.is_organization_trail {
+                        out.push(t);
+                    }
+                }
+            }
+            Ok(out)
+        }
         _ => Ok(Vec::new()),
     }
 }
