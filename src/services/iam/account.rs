@@ -36,8 +36,7 @@ pub fn summary(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
     let policies = directory::customer_policies(w, a)?;
     let profiles = directory::profiles(w, a)?;
     let root_keys = directory::root_keys(w, a)?;
-    let providers =
-        directory::oidc_providers(w, a)?.len() + directory::saml_providers(w, a)?.len();
+    let providers = directory::oidc_providers(w, a)?.len() + directory::saml_providers(w, a)?.len();
     let versions_in_use: usize = policies.iter().map(|p| p.versions.len()).sum();
     let entries = vec![
         ("Users", json!(users.len())),
