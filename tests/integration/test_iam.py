@@ -1592,3 +1592,79 @@ def test_role_last_used_follows_assume_role(fresh):
     last = c.get_role(RoleName="used")["Role"]["RoleLastUsed"]
     assert last["Region"] == "eu-west-1"
     assert abs((last["LastUsedDate"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) < 60
+
+
+# --- STS beyond AssumeRole -------------------------------------------------------------------
+
+
+def test_session_and_federation_tokens_and_key_info(fresh):
+    sts = fresh.client("sts")
+    # GetAccessKeyInfo reads the account off any key id, stored or temporary.
+    keys = make_user(fresh, "fed", policy=document(allow(["sts:GetFederationToken", "s3:ListAllMyBuckets"])))
+    assert sts.get_access_key_info(AccessKeyId=keys["key"])["Account"] == MANAGEMENT
+    # GetSessionToken: the same user, temporary keys.
+    c = fresh.client("sts", **keys).get_session_token(DurationSeconds=900)["Credentials"]
+    assert c["AccessKeyId"].startswith("ASIA")
+    assert sts.get_access_key_info(AccessKeyId=c["AccessKeyId"])["Account"] == MANAGEMENT
+    session = fresh.client("sts", key=c["AccessKeyId"], secret=c["SecretAccessKey"], token=c["SessionToken"])
+    assert session.get_caller_identity()["Arn"] == user_arn("fed")
+    e = raises(session.get_session_token)
+    assert err(e) == ("AccessDenied", 403, "Cannot call GetSessionToken with session credentials")
+    # GetFederationToken: without a policy the federated user may do nothing; with one, what
+    # both the policy and the user's own policies allow.
+    fed = fresh.client("sts", **keys)
+    out = fed.get_federation_token(Name="bob")
+    assert out["FederatedUser"] == {"FederatedUserId": f"{MANAGEMENT}:bob",
+                                    "Arn": f"arn:aws:sts::{MANAGEMENT}:federated-user/bob"}
+    k = out["Credentials"]
+    s3 = fresh.client("s3", key=k["AccessKeyId"], secret=k["SecretAccessKey"], token=k["SessionToken"])
+    assert err(raises(s3.list_buckets))[:2] == ("AccessDenied", 403)
+    k = fed.get_federation_token(Name="bob", Policy=document(allow("s3:*")))["Credentials"]
+    s3 = fresh.client("s3", key=k["AccessKeyId"], secret=k["SecretAccessKey"], token=k["SessionToken"])
+    assert s3.list_buckets()["Buckets"] == []
+    ct = fresh.client("cloudtrail", key=k["AccessKeyId"], secret=k["SecretAccessKey"], token=k["SessionToken"])
+    assert err(raises(ct.describe_trails))[0] == "AccessDeniedException"
+    # DecodeAuthorizationMessage refuses what Cairn did not seal.
+    e = raises(sts.decode_authorization_message, EncodedMessage="not-a-message")
+    assert err(e)[0] == "InvalidAuthorizationMessageException"
+
+
+def test_assume_role_external_id_tags_and_source_identity(fresh):
+    c = iam(fresh)
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "ext-123"}}},
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+         "Action": ["sts:TagSession", "sts:SetSourceIdentity"]}]}
+    role_arn = c.create_role(RoleName="tagged", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    # The role may read buckets only for sessions tagged team=audit.
+    c.put_role_policy(RoleName="tagged", PolicyName="by-tag", PolicyDocument=document(
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "audit", "aws:PrincipalOrgID": "o-none"}}},
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "audit"}}}))
+    sts = fresh.client("sts")
+    e = raises(sts.assume_role, RoleArn=role_arn, RoleSessionName="no-ext")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    e = raises(sts.assume_role, RoleArn=role_arn, RoleSessionName="bad-ext", ExternalId="ext-999")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    out = sts.assume_role(RoleArn=role_arn, RoleSessionName="tagged-session", ExternalId="ext-123",
+                          Tags=[{"Key": "team", "Value": "audit"}], TransitiveTagKeys=["team"],
+                          SourceIdentity="alice")
+    assert out["SourceIdentity"] == "alice"
+    assert 0 < out["PackedPolicySize"] <= 100
+    k = out["Credentials"]
+    creds = {"key": k["AccessKeyId"], "secret": k["SecretAccessKey"], "token": k["SessionToken"]}
+    # aws:PrincipalOrgID is absent outside an organization: the statement does not apply.
+    e = raises(fresh.client("s3", **creds).list_buckets)
+    assert err(e)[:2] == ("AccessDenied", 403)
+    # Role chaining: the transitive tag and the source identity carry over, and may not change.
+    chained = fresh.client("sts", **creds)
+    e = raises(chained.assume_role, RoleArn=role_arn, RoleSessionName="again", ExternalId="ext-123",
+               SourceIdentity="mallory")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    again = chained.assume_role(RoleArn=role_arn, RoleSessionName="again", ExternalId="ext-123")
+    assert again["SourceIdentity"] == "alice"
+    # Session tags are recorded with the session.
+    recs = [json.loads(e["CloudTrailEvent"]) for e in lookup(fresh.client("cloudtrail"), "AssumeRole")]
+    assert any((r.get("requestParameters") or {}).get("sourceIdentity") == "alice" for r in recs), recs

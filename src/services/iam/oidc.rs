@@ -8,8 +8,7 @@
 //! `cairn admin put-oidc-keys` stores with a provider ([`put_keys`]).
 
 use super::errors::{already_exists, invalid_input, limit_exceeded, no_such_entity, validation};
-use super::input::{date, merge_tags, page, tags_json};
-use super::users::reorder;
+use super::input::{date, tags_json};
 use super::Call;
 use crate::auth::directory::{self, OidcProvider, PROVIDERS_PER_ACCOUNT};
 use crate::error::AwsError;
@@ -240,37 +239,6 @@ pub fn remove_client_id(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError>
         directory::put_oidc_provider(w, &p)?;
     }
     Ok(json!({}))
-}
-
-pub fn tag(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
-    let arn = c.p.arn("OpenIDConnectProviderArn")?;
-    let new = c.p.tags()?;
-    if new.is_empty() {
-        return Err(validation(
-            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null".into(),
-        ));
-    }
-    let mut p = existing(w, c, arn)?;
-    merge_tags(&mut p.tags, new)?;
-    directory::put_oidc_provider(w, &p)?;
-    Ok(json!({}))
-}
-
-pub fn untag(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
-    let arn = c.p.arn("OpenIDConnectProviderArn")?;
-    let keys = c.p.tag_keys()?;
-    let mut p = existing(w, c, arn)?;
-    p.tags.retain(|t| !keys.contains(&t.key.as_str()));
-    directory::put_oidc_provider(w, &p)?;
-    Ok(json!({}))
-}
-
-pub fn list_tags(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
-    let p = existing(w, c, c.p.arn("OpenIDConnectProviderArn")?)?;
-    let mut out = Map::new();
-    let page = page(&c.p, p.tags, &mut out)?;
-    out.insert("Tags".into(), tags_json(&page));
-    Ok(reorder(out, "Tags"))
 }
 
 /// `cairn admin put-oidc-keys`: stores the JWKS `jwks` (its text) with the provider `arn`,

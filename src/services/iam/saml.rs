@@ -10,8 +10,7 @@
 use super::errors::{
     already_exists, invalid_input, limit_exceeded, no_such_entity, not_supported, validation,
 };
-use super::input::{date, merge_tags, page, tags_json};
-use super::users::reorder;
+use super::input::{date, tags_json};
 use super::Call;
 use crate::auth::directory::{self, SamlProvider, PROVIDERS_PER_ACCOUNT};
 use crate::auth::federation::saml;
@@ -187,37 +186,6 @@ pub fn delete(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
     let p = existing(w, c, c.p.arn("SAMLProviderArn")?)?;
     directory::delete_saml_provider(w, &p.account, &p.name)?;
     Ok(json!({}))
-}
-
-pub fn tag(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
-    let arn = c.p.arn("SAMLProviderArn")?;
-    let new = c.p.tags()?;
-    if new.is_empty() {
-        return Err(validation(
-            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null".into(),
-        ));
-    }
-    let mut p = existing(w, c, arn)?;
-    merge_tags(&mut p.tags, new)?;
-    directory::put_saml_provider(w, &p)?;
-    Ok(json!({}))
-}
-
-pub fn untag(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
-    let arn = c.p.arn("SAMLProviderArn")?;
-    let keys = c.p.tag_keys()?;
-    let mut p = existing(w, c, arn)?;
-    p.tags.retain(|t| !keys.contains(&t.key.as_str()));
-    directory::put_saml_provider(w, &p)?;
-    Ok(json!({}))
-}
-
-pub fn list_tags(c: &Call, w: &mut dyn Writer) -> Result<Value, AwsError> {
-    let p = existing(w, c, c.p.arn("SAMLProviderArn")?)?;
-    let mut out = Map::new();
-    let page = page(&c.p, p.tags, &mut out)?;
-    out.insert("Tags".into(), tags_json(&page));
-    Ok(reorder(out, "Tags"))
 }
 
 /// The resource a SAML provider operation acts on, for authorization.

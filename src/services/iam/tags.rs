@@ -1,10 +1,10 @@
-//! Tags on users, roles, customer managed policies and instance profiles:
-//! Tag*/Untag*/List*Tags.
+//! Tags on users, roles, customer managed policies, instance profiles and OIDC and SAML
+//! providers: Tag*/Untag*/List*Tags.
 
 use super::errors::invalid_input;
 use super::input::{merge_tags, page, tags_json};
 use super::users::reorder;
-use super::{policies, profiles, roles, users, Call};
+use super::{oidc, policies, profiles, roles, saml, users, Call};
 use crate::auth::directory::{self, Tag};
 use crate::error::AwsError;
 use crate::store::Writer;
@@ -16,6 +16,8 @@ pub enum Kind {
     Role,
     Policy,
     Profile,
+    Oidc,
+    Saml,
 }
 
 /// Runs `change` on the tags of the entity the call names; saves them when it says so.
@@ -53,6 +55,22 @@ fn with_tags<T>(
             let (out, save) = change(&mut p.tags)?;
             if save {
                 directory::put_policy(w, &p)?;
+            }
+            Ok(out)
+        }
+        Kind::Oidc => {
+            let mut p = oidc::existing(w, c, c.p.arn("OpenIDConnectProviderArn")?)?;
+            let (out, save) = change(&mut p.tags)?;
+            if save {
+                directory::put_oidc_provider(w, &p)?;
+            }
+            Ok(out)
+        }
+        Kind::Saml => {
+            let mut p = saml::existing(w, c, c.p.arn("SAMLProviderArn")?)?;
+            let (out, save) = change(&mut p.tags)?;
+            if save {
+                directory::put_saml_provider(w, &p)?;
             }
             Ok(out)
         }

@@ -29,6 +29,37 @@ pub fn parse_role_arn(arn: &str) -> Option<(String, String, String)> {
     (!name.is_empty()).then(|| (account.to_string(), path, name.to_string()))
 }
 
+/// The first of `actions` (`sts:AssumeRole*`, then `sts:TagSession`, `sts:SetSourceIdentity`
+/// when the session asks for them) that the role's trust policy, and across accounts the
+/// caller's own policies, do not allow.
+pub fn trust_refuses<'a>(
+    w: &dyn crate::store::Reader,
+    facts: &Facts,
+    role: &directory::Role,
+    trust: &Policy,
+    context: &Context,
+    actions: &[&'a str],
+) -> Result<Option<&'a str>, AwsError> {
+    let arn = role.arn();
+    for action in actions {
+        let outcome = access::decide(
+            w,
+            facts,
+            Ask {
+                action,
+                resource: &arn,
+                resource_policy: Some(trust),
+                resource_owner: Some(&role.account),
+                context: context.clone(),
+            },
+        )?;
+        if !outcome.is_allowed() {
+            return Ok(Some(action));
+        }
+    }
+    Ok(None)
+}
+
 fn session_name_ok(name: &str) -> bool {
     name.chars()
         .all(|c| c.is_alphanumeric() || c == '_' || "+=,.@-".contains(c))
@@ -173,22 +204,8 @@ pub fn assume_role(
     if input.source_identity.is_some() {
         actions.push("sts:SetSourceIdentity");
     }
-    let arn = role.arn();
-    for action in actions {
-        let outcome = access::decide(
-            w,
-            &facts,
-            Ask {
-                action,
-                resource: &arn,
-                resource_policy: Some(&trust),
-                resource_owner: Some(&role.account),
-                context: context.clone(),
-            },
-        )?;
-        if !outcome.is_allowed() {
-            return Err(denied(action));
-        }
+    if let Some(action) = trust_refuses(w, &facts, &role, &trust, &context, &actions)? {
+        return Err(denied(action));
     }
     if caller.is_assumed_role() && duration > 3600 {
         return Err(validation(

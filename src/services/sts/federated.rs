@@ -5,10 +5,10 @@
 //! session they end in: the role's trust policy decides for the provider's user (`Federated`
 //! principal), and the session remembers the provider.
 
-use super::assume_role::parse_role_arn;
+use super::assume_role::{parse_role_arn, trust_refuses};
 use super::session_input::SessionInput;
 use super::{credentials_json, validation};
-use crate::access::{self, Ask, Facts};
+use crate::access::Facts;
 use crate::app::App;
 use crate::auth::federation::{jwt::Jwt, saml};
 use crate::auth::principal::Federation;
@@ -346,22 +346,8 @@ pub fn assume(
     if source_identity.is_some() {
         actions.push("sts:SetSourceIdentity");
     }
-    let arn = role.arn();
-    for action in actions {
-        let outcome = access::decide(
-            w,
-            &facts,
-            Ask {
-                action,
-                resource: &arn,
-                resource_policy: Some(&trust),
-                resource_owner: Some(&role.account),
-                context: context.clone(),
-            },
-        )?;
-        if !outcome.is_allowed() {
-            return Err(denied(action));
-        }
+    if let Some(action) = trust_refuses(w, &facts, &role, &trust, &context, &actions)? {
+        return Err(denied(action));
     }
     if g.duration > i64::from(role.max_session_secs) {
         return Err(validation(
