@@ -239,6 +239,43 @@ def get_object_1kib(endpoint: str) -> SignedRequest:
     return capture(endpoint, "s3", lambda c: c.get_object(Bucket=BENCH_BUCKET, Key="object-1k-read"))
 
 
+HARDENED_BUCKET = "bench-hardened"
+ACCESS_LOG_BUCKET = "bench-access-logs"
+
+
+def _hardened_bucket(endpoint: str):
+    """A log bucket as the security guides set one up: versioned, encrypted by default (SSE-S3,
+    put explicitly), and access-logged into a second bucket whose policy lets S3's logging in."""
+    client = make_client(endpoint, "s3")
+    _bucket(client, HARDENED_BUCKET)
+    _bucket(client, ACCESS_LOG_BUCKET)
+    client.put_bucket_versioning(Bucket=HARDENED_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_encryption(Bucket=HARDENED_BUCKET, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    client.put_bucket_policy(Bucket=ACCESS_LOG_BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                       "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{ACCESS_LOG_BUCKET}/*"}]}))
+    client.put_bucket_logging(Bucket=HARDENED_BUCKET, BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": ACCESS_LOG_BUCKET, "TargetPrefix": "access/"}})
+    return client
+
+
+@workload("PutObject1KiBHardened")
+def put_object_1kib_hardened(endpoint: str) -> SignedRequest:
+    # PutObject1KiB on a versioned, encrypted, access-logged bucket: every replay is a new version.
+    _hardened_bucket(endpoint)
+    return capture(endpoint, "s3", lambda c: c.put_object(Bucket=HARDENED_BUCKET, Key="object-1k", Body=b"x" * 1024))
+
+
+@workload("GetObject1KiBHardened")
+def get_object_1kib_hardened(endpoint: str) -> SignedRequest:
+    # GetObject1KiB on the same kind of bucket.
+    client = _hardened_bucket(endpoint)
+    client.put_object(Bucket=HARDENED_BUCKET, Key="object-1k-read", Body=b"r" * 1024)
+    return capture(endpoint, "s3", lambda c: c.get_object(Bucket=HARDENED_BUCKET, Key="object-1k-read"))
+
+
 @workload("ListObjectsV2_10k")
 def list_objects_v2_10k(endpoint: str) -> SignedRequest:
     # The first page (1000 keys, encoding-type=url) of a bucket holding 10,000 keys.

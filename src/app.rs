@@ -17,6 +17,8 @@ pub struct App {
     pub auth: Authenticator,
     /// S3 object bodies.
     pub blobs: Arc<dyn BlobStore>,
+    /// S3 server access log records waiting for delivery.
+    pub access_logs: Arc<crate::services::s3::access_log::AccessLogs>,
 }
 
 /// Opens the data directory's store and master key, without bootstrapping.
@@ -95,6 +97,7 @@ impl App {
             clock,
             auth,
             blobs: Arc::new(blobs),
+            access_logs: Arc::default(),
         }))
     }
 
@@ -104,6 +107,8 @@ impl App {
         crate::services::organizations::spawn_worker(self);
         tokio::spawn(crate::delivery::run(self.clone()));
         tokio::spawn(crate::digests::run(self.clone()));
+        tokio::spawn(crate::services::s3::access_log::deliver::run(self.clone()));
+        tokio::spawn(crate::services::s3::lifecycle::worker::run(self.clone()));
         crate::audit::history::start(
             self.store.clone(),
             self.history.clone(),
@@ -126,6 +131,7 @@ impl App {
         // Event history must forget the wiped records too: their positions would otherwise
         // still fill lookups' pages (and decide NextToken) though no record is left behind them.
         crate::audit::history::forget_before(&self.history, head).await?;
+        self.access_logs.clear();
         self.blobs
             .wipe()
             .map_err(|e| StoreError::Backend(e.to_string()))?;

@@ -11,10 +11,12 @@
 //! together or not at all.
 
 pub mod blobs;
+mod postgres;
 mod segments;
 mod sqlite;
 
 pub use blobs::{BlobStore, FsBlobs};
+pub use postgres::PgEngine;
 pub use sqlite::{Durability, SqliteEngine};
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -32,6 +34,10 @@ pub enum StoreError {
     /// A write attempted through [`ReadOnly`].
     #[error("write attempted on a read-only snapshot")]
     ReadOnly,
+    /// The database server cannot be reached or the connection broke (PostgreSQL); the engine
+    /// reconnects by itself, so trying again later may succeed.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -66,8 +66,10 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    let started = std::time::Instant::now();
     let request_id = ids::s3_request_id();
     let mut served = Served::new(&request_id, "s3", "");
+    let mut log = LogFacts::default();
     let head = parts.method == Method::HEAD;
     let has_body = parts.headers.contains_key(http::header::TRANSFER_ENCODING)
         || parts
@@ -76,7 +78,8 @@ where
             .is_some_and(|v| v.as_bytes() != b"0");
     let body: ReqBody = body.map_err(|e| BodyError(e.to_string())).boxed_unsync();
     let partition = super::route::partition(&parts);
-    let result = handle(app, &parts, body, peer, &mut served).await;
+    let result = handle(app, &parts, body, peer, &mut served, &mut log).await;
+    let error_code = result.as_ref().err().map(|e| e.code.to_string());
     served.response = Some(match result {
         Ok(r) => r,
         Err(mut e) => {
@@ -93,7 +96,142 @@ where
             r
         }
     });
+    if let Some(r) = &served.response {
+        note_access(app, &parts, peer, &served, log, error_code, r, started);
+    }
     served
+}
+
+/// What the server access log record of a request needs from its handling.
+#[derive(Default)]
+struct LogFacts {
+    bucket: Option<String>,
+    key: Option<String>,
+    /// The bucket's owner, region and logging configuration, once read (None: not read yet).
+    logging: Option<Option<(String, String, bucket_config::Logging)>>,
+    requester: String,
+    signature_version: &'static str,
+    auth_type: &'static str,
+    operation: String,
+}
+
+fn logging_of(b: &crate::services::s3::Bucket) -> Option<(String, String, bucket_config::Logging)> {
+    b.config
+        .logging
+        .clone()
+        .map(|l| (b.owner.clone(), b.region.clone(), l))
+}
+
+/// Notes the request's server access log record when its bucket's logging is on.
+#[allow(clippy::too_many_arguments)]
+fn note_access(
+    app: &Arc<App>,
+    parts: &Parts,
+    peer: SocketAddr,
+    served: &Served,
+    log: LogFacts,
+    error_code: Option<String>,
+    response: &Response<ResponseBody>,
+    started: std::time::Instant,
+) {
+    use crate::services::s3::access_log::{self, format, Pending, Source, Target};
+    let Some(bucket) = log.bucket else {
+        return;
+    };
+    let logging = match log.logging {
+        Some(l) => l,
+        // Refused before the bucket was read (authentication): read it now.
+        None => match app
+            .store
+            .read(|r| crate::services::s3::get_bucket(r, &bucket))
+        {
+            Ok(Some(b)) => logging_of(&b),
+            _ => None,
+        },
+    };
+    let Some((owner, region, logging)) = logging else {
+        return;
+    };
+    let header = |h: &http::HeaderMap, name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let sent: u64 = header(response.headers(), "content-length")
+        .parse()
+        .unwrap_or(0);
+    let object_op = log.key.is_some();
+    let object_size = object_op.then(|| {
+        // A range answers part of the object: its whole size is after the slash.
+        let range = header(response.headers(), "content-range");
+        match range.rsplit_once('/') {
+            Some((_, total)) => total.parse().unwrap_or(sent),
+            None if parts.method == Method::PUT => header(&parts.headers, "content-length")
+                .parse()
+                .unwrap_or(0),
+            None => sent,
+        }
+    });
+    let elapsed = started.elapsed().as_millis() as u64;
+    let method = parts.method.as_str();
+    let operation = if log.operation.is_empty() {
+        format!("REST.{method}.UNKNOWN")
+    } else {
+        access_log::rest_operation(method, &log.operation)
+    };
+    let uri = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let version = match parts.version {
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    let record = format::Record {
+        bucket_owner: acl::canonical_id(&owner),
+        bucket: bucket.clone(),
+        time: app.clock.now(),
+        remote_ip: peer.ip().to_string(),
+        requester: log.requester,
+        request_id: served.request_id.clone(),
+        operation,
+        key: log
+            .key
+            .as_deref()
+            .map(format::encode_key)
+            .unwrap_or_default(),
+        request_uri: format!("{method} {uri} {version}"),
+        status: Some(response.status().as_u16()),
+        error_code: error_code.unwrap_or_default(),
+        bytes_sent: if parts.method == Method::HEAD {
+            0
+        } else {
+            sent
+        },
+        object_size,
+        total_ms: Some(elapsed),
+        turnaround_ms: Some(elapsed),
+        referer: header(&parts.headers, "referer"),
+        user_agent: header(&parts.headers, "user-agent"),
+        version_id: header(response.headers(), "x-amz-version-id"),
+        host_id: header(response.headers(), "x-amz-id-2"),
+        signature_version: log.signature_version.into(),
+        auth_type: log.auth_type.into(),
+        host: header(&parts.headers, "host"),
+        acl_required: false,
+    };
+    app.access_logs.note(Pending {
+        source: Source {
+            bucket,
+            account: owner,
+            region,
+        },
+        target: Target::of(&logging),
+        record,
+    });
 }
 
 /// For a SigV2 presigned URL on a virtual-hosted request, the path-style URI its signature
@@ -152,8 +290,11 @@ async fn handle(
     body: ReqBody,
     peer: SocketAddr,
     served: &mut Served,
+    log: &mut LogFacts,
 ) -> Result<Response<ResponseBody>, AwsError> {
     let req = S3Request::parse(parts)?;
+    log.bucket = req.bucket.clone();
+    log.key = req.key.clone();
     let auth_uri = v2_auth_uri(parts, &req);
     let authenticated = app
         .auth
@@ -167,11 +308,22 @@ async fn handle(
         })
         .map_err(refusal::s3)?;
     served.account = authenticated.principal.account.clone();
+    log.requester = requester(&authenticated.principal);
+    (log.signature_version, log.auth_type) = match (authenticated.auth_type, &authenticated.scope) {
+        (AuthType::None, _) => ("", ""),
+        (AuthType::Header, Some(_)) => ("SigV4", "AuthHeader"),
+        (AuthType::QueryString, Some(_)) => ("SigV4", "QueryString"),
+        (AuthType::Header, None) => ("SigV2", "AuthHeader"),
+        (AuthType::QueryString, None) => ("SigV2", "QueryString"),
+    };
     super::note_key_use(app, &authenticated, "s3").await;
     let op = request::route(&req)?;
     served.operation = op.name().to_string();
+    log.operation = op.name().to_string();
     let call = call_of(app, parts, &authenticated, &served.request_id, peer);
-    let rec = Arc::new(recorder(app, parts, &req, op.name(), &call)?);
+    let (recorder, bucket) = recorder(app, parts, &req, op.name(), &call)?;
+    log.logging = Some(bucket.as_ref().and_then(logging_of));
+    let rec = Arc::new(recorder);
     let ops = Ops {
         app,
         rec: rec.clone(),
@@ -201,7 +353,7 @@ fn recorder(
     req: &S3Request,
     operation: &str,
     call: &Call,
-) -> Result<Recorder, AwsError> {
+) -> Result<(Recorder, Option<crate::services::s3::Bucket>), AwsError> {
     let bucket = match req.bucket.as_deref() {
         Some(b) => app.store.read(|r| crate::services::s3::get_bucket(r, b))?,
         None => None,
@@ -227,12 +379,24 @@ fn recorder(
             host_id: &host_id,
         },
     );
-    Ok(Recorder {
+    let rec = Recorder {
         ctx: call.ctx.clone(),
         info,
         body: std::sync::Mutex::new(None),
         done: AtomicBool::new(false),
-    })
+    };
+    Ok((rec, bucket))
+}
+
+/// The Requester field of a server access log record: an IAM identity's ARN, the account's
+/// canonical id for its root user, nothing for an anonymous caller.
+fn requester(p: &crate::auth::Principal) -> String {
+    use crate::auth::PrincipalKind;
+    match &p.kind {
+        PrincipalKind::Anonymous => String::new(),
+        PrincipalKind::Root => acl::canonical_id(&p.account),
+        _ => p.arn(),
+    }
 }
 
 /// The CloudTrail record of one S3 call. A call that changes state gets it in the transaction

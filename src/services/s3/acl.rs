@@ -306,6 +306,11 @@ pub fn grants(grants: &[Grant], principal: &Principal, wanted: Permission) -> bo
             Grantee::CanonicalUser(id) => me.as_deref() == Some(id.as_str()),
             Grantee::Group(uri) if uri == ALL_USERS => true,
             Grantee::Group(uri) if uri == AUTHENTICATED_USERS => signed,
+            // The log delivery group is S3's server access logging.
+            Grantee::Group(uri) if uri == LOG_DELIVERY => matches!(
+                &principal.kind,
+                PrincipalKind::Service { service } if service == "logging.s3.amazonaws.com"
+            ),
             Grantee::Group(_) => false,
         };
         who && (g.permission == wanted || g.permission == Permission::FullControl)

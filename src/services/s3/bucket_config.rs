@@ -1,11 +1,12 @@
 //! Bucket configurations that S3 keeps and returns: CORS, website, notifications, server access
 //! logging and lifecycle. Each is validated as AWS validates it and stored on the bucket; what
 //! they would make happen (CORS answers, website hosting, sending notifications, delivering
-//! access logs, applying lifecycle rules) is not done here.
+//! access logs, applying lifecycle rules) is not done here; lifecycle rules are applied by
+//! `lifecycle`.
 //!
 //! Website and lifecycle configurations are stored as their validated element trees
-//! ([`Node`]), returned as put; the consumers to come (lifecycle rules, website hosting) read
-//! them with the same parsers that validate them here.
+//! ([`Node`]), returned as put; `lifecycle` reads its trees back into typed rules (website
+//! hosting, to come, would do the same).
 
 use super::authorize::{self, Target};
 use super::xml::{Element, Writer as XmlWriter};
@@ -628,7 +629,8 @@ fn positive(e: &Element, name: &str, message: &str) -> Result<Option<i64>, AwsEr
     }
 }
 
-fn midnight_date(v: &str) -> Result<(), AwsError> {
+/// A lifecycle `Date`, which must be midnight UTC (the applier reads it back with this too).
+pub fn midnight_date(v: &str) -> Result<chrono::DateTime<chrono::Utc>, AwsError> {
     let t = chrono::DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&chrono::Utc))
         .or_else(|_| {
@@ -644,7 +646,7 @@ fn midnight_date(v: &str) -> Result<(), AwsError> {
             v,
         ));
     }
-    Ok(())
+    Ok(t)
 }
 
 fn check_filter(f: &Element) -> Result<bool, AwsError> {

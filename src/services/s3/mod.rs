@@ -18,6 +18,7 @@
 //! - `s3.uploads`: `<bucket>/<key>\0<upload id>` → [`Upload`] (ListMultipartUploads order)
 //! - `s3.parts`: `<upload id>/<part number, 5 digits>` → [`Part`]
 
+pub mod access_log;
 pub mod acl;
 pub mod authorize;
 pub mod bucket_config;
@@ -25,12 +26,14 @@ pub mod buckets;
 pub mod checksums;
 pub mod encryption;
 pub mod events;
+pub mod lifecycle;
 pub mod listing;
 pub mod multipart;
 pub mod object_lock;
 pub mod objects;
 pub mod policy;
 pub mod public_access;
+pub mod service_write;
 pub mod tagging;
 pub mod versions;
 pub mod xml;

@@ -493,6 +493,17 @@ pub fn abort(
         &[],
     )?;
     existing_upload(w, bucket, key, upload_id)?;
+    discard_upload(w, bucket, key, upload_id)
+}
+
+/// Removes an upload and its parts without asking anyone (AbortMultipartUpload once authorized,
+/// and S3's own lifecycle abort); returns the parts' blobs, to remove after the commit.
+pub fn discard_upload(
+    w: &mut dyn Writer,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<Garbage, AwsError> {
     let garbage = parts_of(w, upload_id)?
         .into_iter()
         .map(|p| p.blob)
@@ -501,6 +512,16 @@ pub fn abort(
     w.delete(UPLOADS, &upload_key(bucket, key, upload_id))?;
     w.delete_prefix(PARTS, format!("{upload_id}/").as_bytes())?;
     Ok(garbage)
+}
+
+/// An upload, if it is still in progress (S3's own lifecycle abort rechecks in its transaction).
+pub fn find_upload(
+    r: &dyn Reader,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<Option<Upload>, AwsError> {
+    Ok(r.get_json::<Upload>(UPLOADS, &upload_key(bucket, key, upload_id))?)
 }
 
 pub struct ListPartsInput {

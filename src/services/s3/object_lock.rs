@@ -317,6 +317,13 @@ fn may_bypass(
         )?)
 }
 
+/// Whether a lock keeps `o` from being deleted at `now` whoever asks (a legal hold ON or an
+/// unexpired retention of either mode, bypass aside): what S3's own lifecycle actions respect.
+pub fn protects(o: &Object, now: DateTime<Utc>) -> bool {
+    !o.delete_marker
+        && (o.legal_hold.as_deref() == Some("ON") || o.retention.is_some_and(|r| r.active(now)))
+}
+
 /// May the version `o` be deleted for good? A legal hold ON, a COMPLIANCE retention, or a
 /// GOVERNANCE retention without bypass refuse.
 pub fn check_delete(

@@ -172,6 +172,23 @@ pub fn latest(r: &dyn Reader, b: &Bucket, key: &str) -> Result<Option<(Place, Ob
         .map(|(k, o)| (Place::Row(k), o)))
 }
 
+/// Versions kept in `s3.versions`, with their rows, newest first.
+pub type VersionRows = Vec<(Vec<u8>, Object)>;
+
+/// Every version of a key: the current one (None when it is a delete marker or there is none)
+/// and the rest with their rows, newest first (when there is no current one, the first of them
+/// is the current delete marker). S3's lifecycle reads a key's history through this.
+pub fn history(
+    r: &dyn Reader,
+    bucket: &str,
+    key: &str,
+) -> Result<(Option<Object>, VersionRows), AwsError> {
+    Ok((
+        super::get_object(r, bucket, key)?,
+        rows_of(r, bucket, key, usize::MAX)?,
+    ))
+}
+
 /// The version `version_id` (`null` or ours) of a key.
 pub fn find(
     r: &dyn Reader,
